@@ -1,0 +1,4 @@
+// The table of `tendril` commands; each lives in its own file.
+import type { Command } from './command.js';
+
+export const commands: Command[] = [];
