@@ -1,6 +1,6 @@
 // Tests run on the TypeScript sources through tsx; the bins run the compiled dist/.
+// The spec globs live in package.json's scripts so that `npx mocha --spec FILE` runs just FILE.
 module.exports = {
-  spec: ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts', 'test/e2e/**/*.test.ts'],
   'node-option': ['import=tsx'],
   reporter: 'test/support/summary-reporter.cjs',
   timeout: 30000,
