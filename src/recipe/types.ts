@@ -55,4 +55,29 @@ export interface RecipeProblem {
   reason: string;
 }
 
-export type RecipeParseResult = { ok: true; recipe: Recipe } | { ok: false; problems: RecipeProblem[] };
+/**
+ * The result of parsing. A valid recipe may still carry warnings: things the reference nucleus loads
+ * but that will fail or be ignored later (for example an artifact URI without any scheme).
+ */
+export type RecipeParseResult =
+  { ok: true; recipe: Recipe; warnings: RecipeProblem[] } | { ok: false; problems: RecipeProblem[] };
+
+/** Device platform attributes [RC-18..RC-21], e.g. `{ os: 'linux', architecture: 'aarch64' }`. */
+export type DevicePlatform = Record<string, string>;
+
+/** The `services.<name>` object written for a resolved component [RC-28]. */
+export interface ServiceConfig {
+  componentType: 'GENERIC' | 'LAMBDA' | 'PLUGIN' | 'NUCLEUS';
+  version: string;
+  /** `name:HARD` / `name:SOFT`. */
+  dependencies: string[];
+  lifecycle: JsonObject;
+  configuration: JsonObject;
+}
+
+/** `services.<name>.runWith` [RC-28]. */
+export interface RunWith {
+  posixUser?: string;
+  windowsUser?: string;
+  systemResourceLimits?: JsonObject;
+}
