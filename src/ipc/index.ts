@@ -1,2 +1,57 @@
 // Public face of src/ipc (shared/DESIGN.md: other folders import only this file).
-export {};
+export { IpcServer, type IpcServerOptions, type IpcServerStats } from './server.js';
+export {
+  DEFAULT_LIMITS,
+  type Authenticate,
+  type Authorize,
+  type AuthorizationCheck,
+  type IpcLimits,
+  type IpcLogger,
+  type LogLevel,
+} from './types.js';
+export {
+  OperationRegistry,
+  type CallContext,
+  type JsonObject,
+  type RequestHandler,
+  type ServerStream,
+  type StreamHandler,
+} from './operations.js';
+export {
+  IpcError,
+  invalidArgumentsError,
+  resourceNotFoundError,
+  serviceError,
+  unauthorizedError,
+  type ErrorShapeName,
+} from './errors.js';
+export {
+  OPERATIONS,
+  operationId,
+  type OperationModel,
+  PUBSUB_SERVICE,
+  MQTTPROXY_SERVICE,
+  LIFECYCLE_SERVICE,
+  COMPONENT_METRIC_SERVICE,
+  CLI_SERVICE,
+  SHADOW_SERVICE,
+  SECRET_SERVICE,
+  CLIENT_DEVICES_SERVICE,
+} from './model.js';
+export {
+  buildPolicyIndex,
+  isAuthorized,
+  policyAuthorizer,
+  resourceMatches,
+  type PolicyIndex,
+} from './authorization.js';
+export { AuthTokenRegistry, generateAuthToken } from './tokens.js';
+export { planSocketPath, SUN_PATH_LIMIT, type SocketPathPlan } from './socket-path.js';
+export {
+  PubSubBroker,
+  PUBLISH_TO_TOPIC,
+  SUBSCRIBE_TO_TOPIC,
+  type PubSubMessage,
+  type ReceiveMode,
+} from './services/pubsub.js';
+export { filterMatches, topicLevels } from './services/topic-trie.js';
