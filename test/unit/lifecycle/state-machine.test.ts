@@ -46,7 +46,7 @@ describe('lifecycle state machine (pure)', () => {
   it('[LC-07] closable states', () => {
     expect(
       ['ERRORED', 'BROKEN', 'FINISHED', 'NEW', 'UNINSTALLED'].every((s) => isClosable(s as LifecycleState)),
-    ).to.be.true;
+    ).to.equal(true);
     expect(isClosable('RUNNING')).to.equal(false);
   });
 
