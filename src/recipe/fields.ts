@@ -2,6 +2,9 @@
 // [RC-01], JSON-path rendering and problem collection. Used only inside src/recipe.
 import type { Json, JsonObject, RecipeProblem } from './types.js';
 
+/** The path used for problems that concern the whole document rather than one field. */
+export const DOCUMENT_PATH = '(document)';
+
 export function isObject(v: unknown): v is JsonObject {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

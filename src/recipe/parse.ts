@@ -1,6 +1,7 @@
 // Recipe text -> Recipe [RC-01, RC-02]: size cap, UTF-8 decoding, JSON or YAML loading, then
 // validation of every field (validate.ts).
 import yaml from 'js-yaml';
+import { DOCUMENT_PATH } from './fields.js';
 import type { RecipeParseResult, RecipeProblem } from './types.js';
 import { validateRecipeDocument } from './validate.js';
 
@@ -10,8 +11,7 @@ import { validateRecipeDocument } from './validate.js';
  */
 export const DEFAULT_MAX_RECIPE_BYTES = 1024 * 1024;
 
-/** The path used for problems that concern the whole document rather than one field. */
-export const DOCUMENT_PATH = '(document)';
+export { DOCUMENT_PATH };
 
 export interface ParseRecipeOptions {
   maxBytes?: number;

@@ -3,6 +3,7 @@
 // unknown properties are ignored [RC-01].
 import {
   CaseInsensitiveMap,
+  DOCUMENT_PATH,
   Problems,
   childPath,
   describe,
@@ -43,7 +44,7 @@ export function validateRecipeDocument(doc: unknown): RecipeParseResult {
   const problems = new Problems();
   const warnings = new Problems();
   if (!isObject(doc)) {
-    problems.add('', `a recipe must be a map, got ${describe(doc)}`);
+    problems.add(DOCUMENT_PATH, `a recipe must be a map, got ${describe(doc)}`);
     return { ok: false, problems: problems.list };
   }
   const top = new CaseInsensitiveMap(doc, '', problems);
