@@ -26,11 +26,24 @@ export class FrameDecoder {
 
   constructor(private readonly maxMessageSize: number) {}
 
-  /** Feeds bytes; returns every complete message. Throws FrameError on malformed input. */
-  push(chunk: Buffer): Message[] {
+  /**
+   * Feeds bytes; returns the complete messages and, if malformed input follows them, the error.
+   * After an error the decoder must not be fed again: the stream cannot be resynchronised.
+   */
+  push(chunk: Buffer): { messages: Message[]; error?: FrameError } {
+    const messages: Message[] = [];
+    try {
+      this.decodeInto(chunk, messages);
+    } catch (err) {
+      if (!(err instanceof FrameError)) throw err;
+      return { messages, error: err };
+    }
+    return { messages };
+  }
+
+  private decodeInto(chunk: Buffer, out: Message[]): void {
     this.chunks.push(chunk);
     this.buffered += chunk.length;
-    const out: Message[] = [];
     while (this.buffered >= PRELUDE_LENGTH) {
       const head = this.peek(PRELUDE_LENGTH);
       const total = head.readUInt32BE(0);
@@ -53,7 +66,6 @@ export class FrameDecoder {
         throw new FrameError((err as Error).message);
       }
     }
-    return out;
   }
 
   private peek(n: number): Buffer {

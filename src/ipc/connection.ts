@@ -4,7 +4,6 @@ import type { Socket } from 'node:net';
 import {
   encodeFrame,
   FrameDecoder,
-  FrameError,
   int32,
   intHeader,
   str,
@@ -20,6 +19,7 @@ import type { IpcLimits, ServerHooks } from './types.js';
 
 type State = 'awaiting-connect' | 'connected' | 'closed';
 const empty = new Uint8Array(0);
+const REFUSAL_GRACE_MS = 1000;
 const jsonBody = (value: unknown) => Buffer.from(JSON.stringify(value));
 
 export class IpcConnection implements StreamSink {
@@ -89,17 +89,12 @@ export class IpcConnection implements StreamSink {
   // ---- inbound ----
   private onData(chunk: Buffer): void {
     if (this.state === 'closed') return;
-    let messages: Message[];
-    try {
-      messages = this.decoder.push(chunk);
-    } catch (err) {
-      if (!(err instanceof FrameError)) throw err;
-      return this.fail(MessageType.ProtocolError, `Malformed frame: ${err.message}`);
-    }
+    const { messages, error } = this.decoder.push(chunk);
     for (const m of messages) {
       if ((this.state as State) === 'closed') return;
       this.onMessage(m);
     }
+    if (error) this.fail(MessageType.ProtocolError, `Malformed frame: ${error.message}`);
   }
 
   private onMessage(m: Message): void {
@@ -143,9 +138,12 @@ export class IpcConnection implements StreamSink {
     }
     if (!component) {
       this.hooks.log('warn', `connection ${this.id}: connect refused`);
+      // Refusal [IPC-12]: ConnectAck without the accepted flag, then close. The JS client treats a
+      // disconnect that overtakes the ack as a NetworkError, so give it a grace period to read the
+      // ack and close first (it does, at once) before the server closes.
       this.state = 'closed';
-      this.socket.end(encodeFrame({ headers: this.rpcHeaders(MessageType.ConnectAck, 0, 0), body: empty }));
-      this.socket.once('finish', () => this.socket.destroy());
+      this.socket.write(encodeFrame({ headers: this.rpcHeaders(MessageType.ConnectAck, 0, 0), body: empty }));
+      setTimeout(() => this.socket.destroy(), REFUSAL_GRACE_MS).unref();
       return this.teardown();
     }
     this.component = component;

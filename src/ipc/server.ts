@@ -34,6 +34,8 @@ export class IpcServer {
   readonly limits: IpcLimits;
   private readonly server: Server;
   private readonly connections = new Map<number, IpcConnection>();
+  /** Every accepted socket, including refused ones still closing. */
+  private readonly sockets = new Set<Socket>();
   private nextId = 1;
   private refused = 0;
   private dropped = 0;
@@ -79,10 +81,13 @@ export class IpcServer {
   /** Stops accepting, closes every connection (running stream cleanup), removes the socket file. */
   async close(): Promise<void> {
     for (const c of [...this.connections.values()]) c.close();
+    for (const s of this.sockets) s.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
   private accept(socket: Socket): void {
+    this.sockets.add(socket);
+    socket.once('close', () => this.sockets.delete(socket));
     if (this.connections.size >= this.limits.maxConnections) {
       this.refused++;
       this.log('warn', `IPC connection refused: limit of ${this.limits.maxConnections} connections reached`);
