@@ -1,4 +1,5 @@
 // The table of `tendril` commands; each lives in its own file.
 import type { Command } from './command.js';
+import { recipeCommand } from './recipe-command.js';
 
-export const commands: Command[] = [];
+export const commands: Command[] = [recipeCommand];
