@@ -107,8 +107,8 @@ describe('IPC pub/sub (official client)', function () {
     const hash = b.subscribeToTopic({ topic: 'home/#' });
     const plusGot: string[] = [];
     const hashGot: string[] = [];
-    plus.on('message', (m: Msg) => plusGot.push(m.jsonMessage!.context!.topic));
-    hash.on('message', (m: Msg) => hashGot.push(m.jsonMessage!.context!.topic));
+    plus.on('message', (m: Msg) => plusGot.push(m.jsonMessage!.context!.topic ?? ''));
+    hash.on('message', (m: Msg) => hashGot.push(m.jsonMessage!.context!.topic ?? ''));
     await plus.activate();
     await hash.activate();
     for (const topic of [
