@@ -160,6 +160,22 @@ describe('cgroup v1 controller (real cgroupfs)', function () {
     await cg.remove(comp);
   });
 
+  it('[LC-82] stop() finds an orphaned setsid daemon through the cgroup after its parent exited', async () => {
+    const pidFile = path.join(dir, 'daemon.pid');
+    const p = await launcher.launch(
+      step(
+        `setsid sh -c 'trap "" TERM; echo $$ > ${pidFile}; while :; do sleep 0.05; done' > /dev/null 2>&1 & exit 0`,
+      ),
+    );
+    expect((await p.exit).code).to.equal(0);
+    const daemon = await readCounter(pidFile);
+    expect(await cg.pids(comp)).to.include(daemon);
+    await p.stop(200);
+    const st = fs.existsSync(`/proc/${daemon}/stat`) ? fs.readFileSync(`/proc/${daemon}/stat`, 'utf8') : '';
+    expect(st === '' || /\) Z /.test(st), st).to.equal(true);
+    await cg.remove(comp);
+  });
+
   it('[LC-78][LC-83] killAll empties the cgroup (also when frozen) and remove deletes every dir', async () => {
     const p = await launcher.launch(step('sleep 30 & sleep 30 & wait'));
     for (let i = 0; i < 50 && (await cg.pids(comp)).length < 3; i++) await sleep(20);

@@ -99,6 +99,30 @@ describe('process launcher', function () {
     );
   });
 
+  it('[LC-93] component log output rotates to <Component>_<yyyy_MM_dd_HH>_<i>.log within the total cap', async () => {
+    const small = new ComponentLogs({ logsDir: path.join(dir, 'small'), fileSizeKB: 4, totalLogsSizeKB: 12 });
+    const l = new ShellProcessLauncher({ output: componentLogOutput(small) });
+    const p = await l.launch(
+      step('i=0; while [ $i -lt 400 ]; do echo "line $i padding padding padding"; i=$((i+1)); done'),
+    );
+    await p.exit;
+    await p.outputDone;
+    small.close();
+    const files = fs.readdirSync(path.join(dir, 'small')).sort();
+    expect(files).to.include('com.example.Proc.log');
+    const rolled = files.filter((f) => f !== 'com.example.Proc.log');
+    expect(rolled.length).to.be.at.least(1);
+    for (const f of rolled) expect(f).to.match(/^com\.example\.Proc_\d{4}_\d{2}_\d{2}_\d{2}_\d+\.log$/);
+    const sizes = files.map((f) => fs.statSync(path.join(dir, 'small', f)).size);
+    for (const s of sizes) expect(s).to.be.at.most(4 * 1024);
+    expect(sizes.reduce((a, b) => a + b, 0)).to.be.at.most(12 * 1024);
+    // the newest lines survive, the oldest were deleted with the oldest files
+    const active = fs.readFileSync(path.join(dir, 'small', 'com.example.Proc.log'), 'utf8');
+    expect(active).to.contain('stdout. line 399 padding');
+    const all = files.map((f) => fs.readFileSync(path.join(dir, 'small', f), 'utf8')).join('');
+    expect(all).to.not.contain('stdout. line 0 padding');
+  });
+
   it('[LC-86] line splitter counts a CRLF split across chunks once', () => {
     const got: string[] = [];
     const s = new LineSplitter((l) => got.push(l));
