@@ -1,7 +1,7 @@
 // cgroup v1 [LC-76]: one hierarchy per controller (memory, cpu, cpuacct, freezer; cpu and cpuacct
 // may share a `cpu,cpuacct` mount), each with `<mount>/<parent>/<component>`.
 
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import type { ResourceLimits } from '../types.js';
 import {
@@ -142,6 +142,7 @@ export class CgroupV1Controller implements CgroupController {
 
   private async setFreezer(component: string, state: 'FROZEN' | 'THAWED'): Promise<void> {
     const dir = this.require('freezer', component, state === 'FROZEN' ? 'pause' : 'resume');
+    if (state === 'THAWED' && !existsSync(dir)) return; // nothing there to thaw
     await ensureDir(dir);
     const file = path.join(dir, 'freezer.state');
     await writeControl(file, state);

@@ -141,6 +141,7 @@ export class CgroupV2Controller implements CgroupController {
   }
 
   private async setFrozen(component: string, frozen: boolean): Promise<void> {
+    if (!frozen && !existsSync(this.dir(component))) return; // nothing there to thaw
     const dir = await this.ensure(component);
     await writeControl(path.join(dir, 'cgroup.freeze'), frozen ? '1' : '0');
     const events = path.join(dir, 'cgroup.events');

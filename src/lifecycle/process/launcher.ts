@@ -137,10 +137,14 @@ export class ShellProcessLauncher implements ProcessLauncher {
       );
     });
     const pid = child.pid as number;
+    // stdin stays open and unwritten [LC-73]; a closed pipe must not raise an unhandled error
+    child.stdin?.on('error', () => undefined);
     this.capture(child, spec);
 
     if (cgroups) {
       const gate = child.stdio[3] as Writable;
+      // the child may die before reading its go-ahead: EPIPE is not ours to crash on
+      gate.on('error', () => undefined);
       try {
         await cgroups.addProcess(spec.component, pid);
       } catch (err) {

@@ -187,5 +187,8 @@ describe('cgroup v1 controller (real cgroupfs)', function () {
     const dirs = cg.dirs(comp);
     await cg.remove(comp);
     for (const d of dirs) expect(fs.existsSync(d), d).to.equal(false);
+    // resuming a removed component (a late stop()) must not recreate its cgroup
+    await cg.resume(comp);
+    for (const d of dirs) expect(fs.existsSync(d), d).to.equal(false);
   });
 });
