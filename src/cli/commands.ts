@@ -1,5 +1,6 @@
 // The table of `tendril` commands; each lives in its own file.
 import type { Command } from './command.js';
+import { localcloudCommand } from './localcloud-command.js';
 import { recipeCommand } from './recipe-command.js';
 
-export const commands: Command[] = [recipeCommand];
+export const commands: Command[] = [recipeCommand, localcloudCommand];
