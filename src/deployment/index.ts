@@ -1,2 +1,17 @@
 // Public face of src/deployment (shared/DESIGN.md: other folders import only this file).
-export {};
+export type * from './document-types.js';
+export {
+  parseDeploymentDocument,
+  missingCapabilities,
+  formatDocumentProblems,
+  groupRootsAfter,
+} from './document.js';
+export {
+  SUPPORTED_CAPABILITIES,
+  LOCAL_DEPLOYMENT_GROUP_NAME,
+  MAX_DEPLOYMENT_DOCUMENT_BYTES,
+  DEFAULT_COMPONENT_UPDATE_TIMEOUT_SECONDS,
+  DEFAULT_VALIDATION_TIMEOUT_SECONDS,
+  NUCLEUS_DEFAULT_VALIDATION_TIMEOUT_SECONDS,
+} from './document-options.js';
+export type { ParseDeploymentOptions } from './document-options.js';
