@@ -1,15 +1,7 @@
 // One client connection: the connect handshake, stream-id rules, dispatch to handlers, errors.
 // Any framing or protocol violation closes this connection only (ipc.md section 2).
 import type { Socket } from 'node:net';
-import {
-  encodeFrame,
-  FrameDecoder,
-  int32,
-  intHeader,
-  str,
-  stringHeader,
-  type Message,
-} from './codec.js';
+import { encodeFrame, FrameDecoder, int32, intHeader, str, stringHeader, type Message } from './codec.js';
 import { IpcError, invalidArgumentsError, serviceError, unauthorizedError } from './errors.js';
 import { EVENT_SHAPES, OPERATIONS, responseShape, type OperationModel } from './model.js';
 import type { CallContext, JsonObject, OperationRegistry } from './operations.js';
