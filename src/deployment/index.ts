@@ -15,3 +15,14 @@ export {
   NUCLEUS_DEFAULT_VALIDATION_TIMEOUT_SECONDS,
 } from './document-options.js';
 export type { ParseDeploymentOptions } from './document-options.js';
+export { resolveComponentVersions, resolveFromSource } from './resolve.js';
+export type {
+  ComponentCandidate,
+  ComponentSource,
+  ResolveInput,
+  Requirement,
+  ResolvedComponent,
+  ResolveError,
+  ResolveErrorCode,
+  ResolveStep,
+} from './resolve.js';
