@@ -26,3 +26,11 @@ export type {
   ResolveErrorCode,
   ResolveStep,
 } from './resolve.js';
+export { ComponentStore, versionsToKeep } from './store-query.js';
+export type { StaleCleanupResult } from './store-query.js';
+export type { ImportOptions, ImportedComponent } from './component-store.js';
+export { ComponentStoreError } from './store-errors.js';
+export type { ComponentStoreErrorCode } from './store-errors.js';
+export { extractZipSafely, UnsafeArchiveError, DEFAULT_ZIP_LIMITS } from './unzip.js';
+export type { ZipLimits, ExtractOptions } from './unzip.js';
+export { permissionMode, hashAlgorithm } from './artifact-files.js';
