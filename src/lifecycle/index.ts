@@ -1,2 +1,11 @@
 // Public face of src/lifecycle (shared/DESIGN.md: other folders import only this file).
-export {};
+export * from './types.js';
+export * from './state-machine.js';
+export * from './state-machine-record.js';
+export * from './policy.js';
+export * from './dependency.js';
+export * from './steps.js';
+export * from './steps-skipif.js';
+export * from './config-change.js';
+export { systemClock, systemTimers, type Clock, type Timers } from './supervisor-steps.js';
+export * from './supervisor.js';

@@ -117,6 +117,14 @@ export function desiredAfterUninstall(c: DesiredContext): DesiredUpdate {
   };
 }
 
+/**
+ * A component that finished by itself (nothing to start, or it reported FINISHED) has satisfied a
+ * pending RUNNING: drop it, so that FINISHED does not loop back to INSTALLED (interpretation).
+ */
+export function desiredAfterCompletion(desired: readonly LifecycleState[]): LifecycleState[] {
+  return desired[0] === 'RUNNING' ? desired.slice(1) : [...desired];
+}
+
 /** Drops the leading desired states already reached [LC-16]. */
 export function popReachedDesired(
   state: LifecycleState,

@@ -281,3 +281,11 @@ describe('lifecycle record transitions (pure)', () => {
     expect(step(errRun, 'STOPPING', 0).stoppingFromStartupError).to.equal(false);
   });
 });
+
+describe('lifecycle completion (pure)', () => {
+  it('[LC-43] finishing by itself satisfies a pending RUNNING only', async () => {
+    const { desiredAfterCompletion } = await import('../../../src/lifecycle/state-machine.js');
+    expect(desiredAfterCompletion(['RUNNING'])).to.deep.equal([]);
+    expect(desiredAfterCompletion(['INSTALLED', 'RUNNING'])).to.deep.equal(['INSTALLED', 'RUNNING']);
+  });
+});
