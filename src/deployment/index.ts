@@ -34,3 +34,5 @@ export type { ComponentStoreErrorCode } from './store-errors.js';
 export { extractZipSafely, UnsafeArchiveError, DEFAULT_ZIP_LIMITS } from './unzip.js';
 export type { ZipLimits, ExtractOptions } from './unzip.js';
 export { permissionMode, hashAlgorithm } from './artifact-files.js';
+export { planDeployment } from './plan.js';
+export type { DeploymentStep, PlannedService, PlanResult, ServicesMap } from './plan.js';
