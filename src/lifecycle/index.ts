@@ -9,3 +9,4 @@ export * from './steps-skipif.js';
 export * from './config-change.js';
 export { systemClock, systemTimers, type Clock, type Timers } from './supervisor-steps.js';
 export * from './supervisor.js';
+export * from './manager.js';

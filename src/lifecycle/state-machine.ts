@@ -212,6 +212,7 @@ export function decideLoopAction(v: LoopView): LoopAction {
   switch (v.state) {
     case 'NEW':
       if (next === undefined) return { kind: 'idle' };
+      if (v.desired.includes('UNINSTALLED')) return { kind: 'goto', state: 'UNINSTALLING' };
       if (next === 'FINISHED') return { kind: 'clearDesired' };
       if (next === 'UNINSTALLED' || next === 'UNINSTALLING') return { kind: 'goto', state: 'UNINSTALLING' };
       return { kind: 'install' };

@@ -111,6 +111,10 @@ describe('lifecycle state machine (pure)', () => {
     expect(decideLoopAction(view('NEW'))).to.deep.equal({ kind: 'idle' });
     expect(decideLoopAction(view('NEW', ['RUNNING']))).to.deep.equal({ kind: 'install' });
     expect(decideLoopAction(view('NEW', ['FINISHED']))).to.deep.equal({ kind: 'clearDesired' });
+    expect(decideLoopAction(view('NEW', ['FINISHED', 'UNINSTALLED']))).to.deep.equal({
+      kind: 'goto',
+      state: 'UNINSTALLING',
+    });
   });
 
   it('[LC-18] INSTALLED waits for dependencies when RUNNING is desired, else goes to the target', () => {
