@@ -15,6 +15,18 @@ import type { ArnContext } from './arn.js';
 import { ArtifactStore } from './artifact-store.js';
 import { ComponentSettler } from './component-status.js';
 import { LocalCloudEvents, type CloudContext } from './context.js';
+import { deploymentConfigurationRawHandler } from './device/data-plane.js';
+import { startDevicePlane, type DevicePlane } from './device/device-plane.js';
+import type { DevicePolicy } from './device/policy.js';
+import {
+  provisionDevice,
+  type DeviceEndpoints,
+  type ProvisionRequest,
+  type ProvisionResult,
+} from './device/provision.js';
+import { validationError } from './http/errors.js';
+import { thingName } from './validate.js';
+import type { ShadowRecord } from './store/index.js';
 import { Router } from './http/router.js';
 import { requestListener } from './http/server.js';
 import { LocalCloudStore } from './store/index.js';
@@ -34,6 +46,14 @@ export interface LocalCloudOptions {
   now?: () => number;
   /** Default: writes to stderr. */
   log?: (msg: string) => void;
+  /** Port of the mutual-TLS data plane and credentials provider; default 0 (any free port). */
+  dataPlanePort?: number;
+  /** Port of the MQTT broker (TLS, mutual authentication); default 0 (any free port). */
+  mqttPort?: number;
+  /** Topics devices may use; default: their own `$aws/things/<thing>/...` topics (and `<thing>-gci`). */
+  devicePolicy?: DevicePolicy;
+  /** Role aliases the credentials provider knows; default ['GreengrassV2TokenExchangeRoleAlias']. */
+  roleAliases?: string[];
 }
 
 export interface LocalCloud {
@@ -48,6 +68,18 @@ export interface LocalCloud {
   readonly arn: ArnContext;
   /** Resolves once every new component version has been checked (DEPLOYABLE or FAILED). */
   settleComponents(): Promise<void>;
+  /** Where devices connect: data plane, MQTT, credentials provider, and the CA they trust. */
+  readonly device: DeviceEndpoints;
+  /** Registers a thing (idempotent). */
+  createThing(name: string): void;
+  /** Adds a thing to a group (creating either if needed); an active group deployment reaches it. */
+  addThingToGroup(group: string, thing: string): Promise<void>;
+  /** Registers the thing, issues its certificate and writes OUTDIR/config.yaml for the nucleus. */
+  provision(req: ProvisionRequest): Promise<ProvisionResult>;
+  /** A shadow as stored ('' = the classic shadow). */
+  getShadow(thing: string, shadowName: string): ShadowRecord | undefined;
+  /** Resolves once the device-side messages of every control-plane event so far have been published. */
+  deviceIdle(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -88,7 +120,9 @@ export async function createLocalCloud(opts: LocalCloudOptions): Promise<LocalCl
     ...resolveRoutes(ctx),
     ...tagRoutes(ctx),
   );
-  const server: Server = createServer(requestListener(router, [artifactRawHandler(ctx)], log));
+  const server: Server = createServer(
+    requestListener(router, [artifactRawHandler(ctx), deploymentConfigurationRawHandler(ctx)], log),
+  );
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -103,6 +137,23 @@ export async function createLocalCloud(opts: LocalCloudOptions): Promise<LocalCl
   }
   const port = (server.address() as AddressInfo).port;
   endpoint = `http://${formatHost(host)}:${port}`;
+  let device: DevicePlane;
+  try {
+    device = await startDevicePlane(ctx, {
+      dataDir: opts.dataDir,
+      host,
+      dataPlanePort: opts.dataPlanePort ?? 0,
+      mqttPort: opts.mqttPort ?? 0,
+      policy: opts.devicePolicy,
+      roleAliases: opts.roleAliases ?? ['GreengrassV2TokenExchangeRoleAlias'],
+      log,
+    });
+  } catch (e) {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    store.close();
+    throw e;
+  }
+  const checkedName = (v: string, field: string) => thingName(v, field);
   // Versions left REQUESTED by a previous run are checked now.
   void settler.settle();
   return {
@@ -114,7 +165,30 @@ export async function createLocalCloud(opts: LocalCloudOptions): Promise<LocalCl
     artifacts,
     arn: ctx.arn,
     settleComponents: () => settler.settle(),
+    device: device.endpoints,
+    createThing: (name) => {
+      store.things.create(checkedName(name, 'thingName'), ctx.now());
+    },
+    addThingToGroup: async (group, thing) => {
+      checkedName(group, 'thingGroup');
+      checkedName(thing, 'thingName');
+      if (!store.things.get(thing)) throw validationError(`thing ${thing} does not exist`, 'thingName');
+      store.transaction(() => {
+        store.things.createGroup(group, ctx.now());
+        store.coreDevices.addToThingGroup(group, thing);
+      });
+      await device.jobs.thingAddedToGroup(group, thing);
+    },
+    provision: async (req) => {
+      const result = await provisionDevice(store, device.ca, device.endpoints, req, ctx.now());
+      if (result.thingGroup !== undefined)
+        await device.jobs.thingAddedToGroup(result.thingGroup, result.thingName);
+      return result;
+    },
+    getShadow: (thing, name) => store.shadows.get(thing, name),
+    deviceIdle: () => device.idle(),
     close: async () => {
+      await device.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

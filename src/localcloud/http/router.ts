@@ -9,6 +9,8 @@ export interface ApiRequest {
   headers: IncomingHttpHeaders;
   /** The parsed JSON body; `{}` when the request had none. */
   body: Record<string, unknown>;
+  /** On the mutual-TLS data plane: the thing name (subject CN) of the client certificate. */
+  clientThing?: string;
 }
 
 export interface ApiResponse {

@@ -2,6 +2,7 @@
 // the way @aws-sdk/client-greengrassv2 reads them.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { TLSSocket } from 'node:tls';
 import { ApiError, internalError, validationError } from './errors.js';
 import type { Router } from './router.js';
 
@@ -52,6 +53,7 @@ async function handle(router: Router, raw: RawHandler[], req: IncomingMessage, r
     query: url.searchParams,
     headers: req.headers,
     body,
+    clientThing: clientThing(req),
   });
   if (result.status === 204 || result.body === undefined) {
     res.writeHead(result.status, { 'content-length': '0' });
@@ -59,6 +61,14 @@ async function handle(router: Router, raw: RawHandler[], req: IncomingMessage, r
     return;
   }
   sendJson(res, result.status, result.body);
+}
+
+/** The subject CN of a verified client certificate, when the request came over mutual TLS. */
+function clientThing(req: IncomingMessage): string | undefined {
+  const sock = req.socket as Partial<TLSSocket>;
+  if (typeof sock.getPeerCertificate !== 'function' || sock.authorized !== true) return undefined;
+  const cn = sock.getPeerCertificate().subject?.CN;
+  return typeof cn === 'string' && cn !== '' ? cn : undefined;
 }
 
 function readBody(req: IncomingMessage): Promise<string> {

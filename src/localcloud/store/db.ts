@@ -110,6 +110,48 @@ const MIGRATIONS: string[] = [
     associated_at TEXT NOT NULL
   );
   `,
+  // The device-facing side: the thing registry, IoT jobs and their executions, shadows.
+  `
+  CREATE TABLE things (
+    name TEXT PRIMARY KEY,
+    created_ms INTEGER NOT NULL,
+    certificate_sha256 TEXT
+  );
+  CREATE TABLE thing_groups (
+    name TEXT PRIMARY KEY,
+    created_ms INTEGER NOT NULL
+  );
+  CREATE TABLE jobs (
+    job_id TEXT PRIMARY KEY,
+    deployment_id TEXT NOT NULL,
+    target_arn TEXT NOT NULL,
+    document TEXT NOT NULL,
+    status TEXT NOT NULL,
+    created_ms INTEGER NOT NULL
+  );
+  CREATE TABLE job_executions (
+    job_id TEXT NOT NULL,
+    thing TEXT NOT NULL,
+    status TEXT NOT NULL,
+    status_details TEXT NOT NULL,
+    queued_ms INTEGER NOT NULL,
+    started_ms INTEGER,
+    updated_ms INTEGER NOT NULL,
+    version INTEGER NOT NULL,
+    execution_number INTEGER NOT NULL,
+    PRIMARY KEY (job_id, thing)
+  );
+  CREATE INDEX job_executions_thing ON job_executions (thing, status, queued_ms);
+  CREATE TABLE shadows (
+    thing TEXT NOT NULL,
+    name TEXT NOT NULL,
+    state TEXT NOT NULL,
+    metadata TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    updated_ms INTEGER NOT NULL,
+    PRIMARY KEY (thing, name)
+  );
+  `,
 ];
 
 export function openDatabase(dataDir: string): Db {

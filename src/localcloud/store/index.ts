@@ -8,15 +8,21 @@ import { CoreDeviceStore } from './core-devices.js';
 import { metaValue, openDatabase, type Db } from './db.js';
 import { DeploymentStore } from './deployments.js';
 import { IdempotencyStore } from './idempotency.js';
+import { JobStore } from './jobs.js';
 import { ServiceRoleStore } from './service-role.js';
+import { ShadowStore } from './shadows.js';
 import { TagStore } from './tags.js';
+import { ThingStore } from './things.js';
 
 export * from './client-devices.js';
 export * from './components.js';
 export * from './connectivity.js';
 export * from './core-devices.js';
 export * from './deployments.js';
+export * from './jobs.js';
 export * from './service-role.js';
+export * from './shadows.js';
+export * from './things.js';
 
 export class LocalCloudStore {
   readonly components: ComponentStore;
@@ -27,6 +33,9 @@ export class LocalCloudStore {
   readonly tags: TagStore;
   readonly idempotency: IdempotencyStore;
   readonly serviceRole: ServiceRoleStore;
+  readonly things: ThingStore;
+  readonly jobs: JobStore;
+  readonly shadows: ShadowStore;
   /** A per-data-directory secret, e.g. for signing artifact download URLs. */
   readonly secret: string;
   private readonly db: Db;
@@ -41,6 +50,9 @@ export class LocalCloudStore {
     this.tags = new TagStore(this.db);
     this.idempotency = new IdempotencyStore(this.db);
     this.serviceRole = new ServiceRoleStore(this.db);
+    this.things = new ThingStore(this.db);
+    this.jobs = new JobStore(this.db);
+    this.shadows = new ShadowStore(this.db);
     this.secret = metaValue(this.db, 'secret', () => randomBytes(32).toString('hex'));
   }
 
