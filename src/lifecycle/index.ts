@@ -10,3 +10,8 @@ export * from './config-change.js';
 export { systemClock, systemTimers, type Clock, type Timers } from './supervisor-steps.js';
 export * from './supervisor.js';
 export * from './manager.js';
+// System adapters: processes, cgroups, users, component logs.
+export * from './process/index.js';
+export * from './cgroups/index.js';
+export * from './users.js';
+export * from './component-log.js';
