@@ -62,9 +62,16 @@ export class ScriptedDevice {
     return new ScriptedDevice(client);
   }
 
+  /** Returns the granted QoS per topic; 128 is a refusal (mqtt.js reports it as an error carrying the SUBACK). */
   async subscribe(...topics: string[]): Promise<number[]> {
-    const granted = await this.client.subscribeAsync(topics, { qos: 1 });
-    return granted.map((g) => g.qos);
+    try {
+      const granted = await this.client.subscribeAsync(topics, { qos: 1 });
+      return granted.map((g) => g.qos);
+    } catch (e) {
+      const granted = (e as { packet?: { granted?: (number | { qos: number })[] } }).packet?.granted;
+      if (!granted) throw e;
+      return granted.map((g) => (typeof g === 'number' ? g : g.qos));
+    }
   }
 
   async publish(topic: string, payload: unknown): Promise<void> {
