@@ -36,3 +36,16 @@ export type { ZipLimits, ExtractOptions } from './unzip.js';
 export { permissionMode, hashAlgorithm } from './artifact-files.js';
 export { planDeployment } from './plan.js';
 export type { DeploymentStep, PlannedService, PlanResult, ServicesMap } from './plan.js';
+export { DeploymentQueue, queueKey, replacesQueued } from './queue.js';
+export type { DeploymentQueueOptions, DeploymentStage, OfferOutcome, QueuedDeployment } from './queue.js';
+export { DeploymentError, failureCause, jobStatusOf, statusDetails } from './result.js';
+export type {
+  DeploymentErrorCode,
+  DeploymentErrorType,
+  DeploymentResult,
+  DeploymentResultStatus,
+  DeploymentType,
+  JobStatus,
+} from './result.js';
+export { StatusOutbox, PROCESSED_DEPLOYMENTS_PATH } from './result-outbox.js';
+export type { DeploymentStatusReporter, ProcessedDeployment } from './result-outbox.js';
