@@ -1,8 +1,18 @@
 // `tendril localcloud --data DIR [--host H] [--port N]`: runs the local Greengrass cloud until SIGINT or
 // SIGTERM, printing its endpoints and writing them to DIR/endpoints.json.
-import { writeFileSync } from 'node:fs';
+// `tendril localcloud provision --data DIR --thing NAME [--group G] --out OUTDIR`: registers a device and
+// writes its certificate, key, CA and nucleus config.yaml, whether or not the server is running.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createLocalCloud } from '../localcloud/index.js';
+import {
+  createLocalCloud,
+  LocalCa,
+  LocalCloudStore,
+  provisionDevice,
+  ProvisionError,
+  type DeviceEndpoints,
+  type ProvisionResult,
+} from '../localcloud/index.js';
 import { UsageError, type Command } from './command.js';
 
 export interface LocalCloudRunOptions {
@@ -11,11 +21,77 @@ export interface LocalCloudRunOptions {
   port: number;
 }
 
-export interface LocalCloudEndpoints {
+export interface LocalCloudEndpoints extends DeviceEndpoints {
   /** The Greengrass V2 control plane, for the SDK's `endpoint` option. */
   controlPlane: string;
-  region: string;
-  accountId: string;
+}
+
+export interface DevicePorts {
+  dataPlanePort: number;
+  mqttPort: number;
+}
+
+function portFlag(values: Record<string, unknown>, flag: string): number {
+  const raw = typeof values[flag] === 'string' ? (values[flag] as string) : '0';
+  const port = Number(raw);
+  if (!/^\d+$/.test(raw) || port > 65535) throw new UsageError(`--${flag} must be 0-65535, got '${raw}'`);
+  return port;
+}
+
+/** The device-facing ports (--data-plane-port, --mqtt-port); 0 = any free port. */
+export function parseDevicePorts(values: Record<string, unknown>): DevicePorts {
+  return { dataPlanePort: portFlag(values, 'data-plane-port'), mqttPort: portFlag(values, 'mqtt-port') };
+}
+
+export interface ProvisionOptions {
+  dataDir: string;
+  thingName: string;
+  thingGroup?: string;
+  outDir: string;
+}
+
+export function parseProvisionFlags(values: Record<string, unknown>): ProvisionOptions {
+  const need = (flag: string, what: string): string => {
+    const v = values[flag];
+    if (typeof v !== 'string' || v === '') throw new UsageError(`--${flag} ${what} is required`);
+    return v;
+  };
+  const group = values.group;
+  if (group !== undefined && (typeof group !== 'string' || group === ''))
+    throw new UsageError('--group must not be empty');
+  return {
+    dataDir: need('data', 'DIR'),
+    thingName: need('thing', 'NAME'),
+    thingGroup: group as string | undefined,
+    outDir: need('out', 'OUTDIR'),
+  };
+}
+
+/** Reads DIR/endpoints.json as the server wrote it; names what is missing. */
+export function readEndpoints(dataDir: string): LocalCloudEndpoints {
+  const file = join(dataDir, 'endpoints.json');
+  if (!existsSync(file))
+    throw new UsageError(`${file} does not exist: run 'tendril localcloud --data ${dataDir}' once first`);
+  const e = JSON.parse(readFileSync(file, 'utf8')) as Partial<LocalCloudEndpoints>;
+  for (const k of ['deviceHost', 'dataPlanePort', 'mqttPort', 'credentialsEndpoint', 'caPath'] as const)
+    if (e[k] === undefined)
+      throw new UsageError(`${file} has no ${k}: it was written by an older local cloud; start it again`);
+  return e as LocalCloudEndpoints;
+}
+
+/** Provisions a device against the data directory, with or without a running server. */
+export async function runProvision(opts: ProvisionOptions): Promise<ProvisionResult> {
+  const endpoints = readEndpoints(opts.dataDir);
+  const ca = await LocalCa.open(opts.dataDir);
+  const store = new LocalCloudStore(opts.dataDir);
+  try {
+    return await provisionDevice(store, ca, endpoints, opts, Date.now());
+  } catch (e) {
+    if (e instanceof ProvisionError) throw new UsageError(e.message);
+    throw e;
+  } finally {
+    store.close();
+  }
 }
 
 /** Parses the command's flags; throws UsageError naming the flag. */
@@ -33,18 +109,22 @@ export function parseLocalCloudFlags(values: Record<string, unknown>): LocalClou
 
 /** Starts the local cloud, writes endpoints.json, and stops when `signal` aborts. */
 export async function runLocalCloud(
-  opts: LocalCloudRunOptions,
+  opts: LocalCloudRunOptions & Partial<DevicePorts>,
   signal: AbortSignal,
   out: (line: string) => void,
 ): Promise<LocalCloudEndpoints> {
-  const cloud = await createLocalCloud({ dataDir: opts.dataDir, host: opts.host, port: opts.port });
-  const endpoints: LocalCloudEndpoints = {
-    controlPlane: cloud.endpoint,
-    region: cloud.arn.region,
-    accountId: cloud.arn.accountId,
-  };
+  const cloud = await createLocalCloud({
+    dataDir: opts.dataDir,
+    host: opts.host,
+    port: opts.port,
+    dataPlanePort: opts.dataPlanePort,
+    mqttPort: opts.mqttPort,
+  });
+  const endpoints: LocalCloudEndpoints = { controlPlane: cloud.endpoint, ...cloud.device };
   writeFileSync(join(opts.dataDir, 'endpoints.json'), JSON.stringify(endpoints, null, 2) + '\n');
   out(`local cloud control plane: ${cloud.endpoint}`);
+  out(`device data plane and credentials (mTLS): ${cloud.device.dataPlane}`);
+  out(`device MQTT (mTLS, MQTT 3.1.1): ${cloud.device.deviceHost}:${cloud.device.mqttPort}`);
   out(`data directory: ${opts.dataDir} (endpoints in endpoints.json)`);
   if (!signal.aborted)
     await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve()));
@@ -55,25 +135,44 @@ export async function runLocalCloud(
 
 export const localcloudCommand: Command = {
   name: 'localcloud',
-  summary: 'run the offline Greengrass V2 cloud (control plane) until SIGINT/SIGTERM',
-  usage: 'localcloud --data DIR [--host 127.0.0.1] [--port N]',
+  summary:
+    'run the offline Greengrass V2 cloud (control plane, data plane, MQTT) until SIGINT/SIGTERM, or provision a device',
+  usage:
+    'localcloud --data DIR [--host 127.0.0.1] [--port N] [--data-plane-port N] [--mqtt-port N]\n' +
+    '       localcloud provision --data DIR --thing NAME [--group G] --out OUTDIR',
   options: {
     data: { type: 'string' },
     host: { type: 'string' },
     port: { type: 'string' },
+    'data-plane-port': { type: 'string' },
+    'mqtt-port': { type: 'string' },
+    thing: { type: 'string' },
+    group: { type: 'string' },
+    out: { type: 'string' },
   },
   optionHelp: {
-    data: 'directory for the local cloud state (SQLite) and artifacts; created if missing',
+    data: 'directory for the local cloud state (SQLite), artifacts and CA; created if missing',
     host: 'address to listen on (default 127.0.0.1)',
-    port: 'port to listen on (default 0: any free port)',
+    port: 'control-plane port (default 0: any free port)',
+    'data-plane-port': 'mTLS data plane and credentials provider port (default 0)',
+    'mqtt-port': 'mTLS MQTT broker port (default 0)',
+    thing: 'provision: the thing name (certificate CN and MQTT client id)',
+    group: 'provision: a thing group to add the thing to (created if missing)',
+    out: 'provision: directory for config.yaml, device.pem.crt, private.pem.key, root.ca.pem',
   },
   details:
     'Point @aws-sdk/client-greengrassv2 at the printed endpoint with any region and dummy credentials.\n' +
     'Artifacts: place them under DIR/artifacts/s3/<bucket>/<key> (s3:// URIs) or\n' +
     'DIR/artifacts/greengrass/<component>/<version>/<name> (greengrass: URIs), or upload them with\n' +
     'PUT <endpoint>/tendril/artifacts?uri=<uri>[&componentName=C&componentVersion=V].',
-  async run(values) {
-    const opts = parseLocalCloudFlags(values);
+  async run(values, positionals) {
+    if (positionals[0] === 'provision') {
+      const result = await runProvision(parseProvisionFlags(values));
+      process.stdout.write(`provisioned ${result.thingName}: ${result.configPath}\n`);
+      return 0;
+    }
+    if (positionals.length > 0) throw new UsageError(`unknown subcommand '${positionals[0]}'`);
+    const opts = { ...parseLocalCloudFlags(values), ...parseDevicePorts(values) };
     const ac = new AbortController();
     const stop = () => ac.abort();
     process.once('SIGINT', stop);
