@@ -1,2 +1,11 @@
-// Public face of src/nucleus (shared/DESIGN.md: other folders import only this file).
-export {};
+// Public face of src/nucleus: boot and wiring of the daemon.
+export { Nucleus, type NucleusOptions } from './nucleus.js';
+export { createRootLayout, rootPaths, type RootPaths } from './root-layout.js';
+export { acquireInstanceLock, InstanceLockedError } from './instance-lock.js';
+export {
+  readNucleusSettings,
+  type NucleusSettings,
+  DEFAULT_NUCLEUS_NAME,
+  TENDRIL_VERSION,
+} from './nucleus-config.js';
+export { serviceDefinitions } from './service-definitions.js';

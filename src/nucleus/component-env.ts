@@ -1,0 +1,44 @@
+// The environment a component's steps start from, before its own setenv layers [LC-71 steps 1-3,
+// CF-54]: the nucleus's environment, PATH completed, the component's IPC token, the root CA, and
+// the global setenv (region, thing name, version, IPC socket paths, then the config's root setenv).
+import type { NucleusSettings } from './nucleus-config.js';
+import { TENDRIL_VERSION } from './nucleus-config.js';
+
+export interface ComponentEnvInput {
+  settings: NucleusSettings;
+  /** The component's SVCUID [CF-80, CF-81]. */
+  authToken: string;
+  /** Where the nucleus listens, and the path a component should use (relative for long roots) [CF-78]. */
+  socketPath: string;
+  socketPathForComponent: string;
+  /** Root `setenv.*` from the config tree. */
+  globalSetenv: Record<string, unknown>;
+  base?: NodeJS.ProcessEnv;
+}
+
+const REQUIRED_PATH = ['/bin', '/usr/bin', '/sbin', '/usr/sbin'];
+
+export function completePath(path: string | undefined): string {
+  const parts = (path ?? '').split(':').filter(Boolean);
+  for (const p of REQUIRED_PATH) if (!parts.includes(p)) parts.push(p);
+  return parts.join(':');
+}
+
+export function componentBaseEnv(input: ComponentEnvInput): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(input.base ?? process.env)) if (v !== undefined) env[k] = v;
+  env.PATH = completePath(env.PATH);
+  env.SVCUID = input.authToken;
+  env.AWS_CONTAINER_AUTHORIZATION_TOKEN = input.authToken;
+  if (input.settings.rootCaPath) env.GG_ROOT_CA_PATH = input.settings.rootCaPath;
+  env.AWS_REGION = input.settings.awsRegion;
+  env.AWS_DEFAULT_REGION = input.settings.awsRegion;
+  if (input.settings.thingName) env.AWS_IOT_THING_NAME = input.settings.thingName;
+  env.GGC_VERSION = TENDRIL_VERSION;
+  env.AWS_GG_NUCLEUS_DOMAIN_SOCKET_FILEPATH = input.socketPath;
+  env.AWS_GG_NUCLEUS_DOMAIN_SOCKET_FILEPATH_FOR_COMPONENT = input.socketPathForComponent;
+  for (const [k, v] of Object.entries(input.globalSetenv)) {
+    if (v !== null && v !== undefined && typeof v !== 'object') env[k] = String(v);
+  }
+  return env;
+}

@@ -1,0 +1,96 @@
+// Reading the nucleus's own configuration out of the config tree: which service is the nucleus,
+// and its keys with the spec's defaults [CF-26..CF-52].
+import type { Configuration, JsonObject, JsonValue } from '../config/index.js';
+
+export const DEFAULT_NUCLEUS_NAME = 'aws.greengrass.Nucleus';
+export const TENDRIL_VERSION = '0.1.0';
+
+/** Services that are bookkeeping nodes of the nucleus, never components to run. */
+const RESERVED = new Set([
+  '_authentication_tokens',
+  'deploymentservice',
+  'fleetstatusservice',
+  'telemetryagent',
+]);
+
+function isMap(v: unknown): v is JsonObject {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function getCI(map: JsonObject | undefined, key: string): JsonValue | undefined {
+  if (!map) return undefined;
+  const k = Object.keys(map).find((x) => x.toLowerCase() === key.toLowerCase());
+  return k === undefined ? undefined : map[k];
+}
+
+/** The service whose componentType is NUCLEUS, else `aws.greengrass.Nucleus` [CF-26 intro]. */
+export function nucleusServiceName(services: JsonObject): string {
+  for (const [name, def] of Object.entries(services)) {
+    if (isMap(def) && String(getCI(def, 'componentType') ?? '').toUpperCase() === 'NUCLEUS') return name;
+  }
+  return DEFAULT_NUCLEUS_NAME;
+}
+
+export interface NucleusSettings {
+  nucleusName: string;
+  thingName: string;
+  awsRegion: string;
+  rootCaPath: string;
+  ipcSocketPath?: string;
+  runWithDefault: { posixUser?: string; posixShell: string; systemResourceLimits?: JsonObject };
+  logging: JsonObject;
+  interpolateComponentConfiguration: boolean;
+  platformOverride: Record<string, string>;
+}
+
+function str(v: JsonValue | undefined, dflt = ''): string {
+  return v === undefined || v === null ? dflt : String(v);
+}
+
+export function readNucleusSettings(config: Configuration): NucleusSettings {
+  const services = config.toMap(['services']);
+  const system = config.toMap(['system']);
+  const nucleusName = nucleusServiceName(services);
+  const nucleus = getCI(services, nucleusName);
+  const conf =
+    isMap(nucleus) && isMap(getCI(nucleus, 'configuration'))
+      ? (getCI(nucleus, 'configuration') as JsonObject)
+      : {};
+  const rwd = isMap(getCI(conf, 'runWithDefault')) ? (getCI(conf, 'runWithDefault') as JsonObject) : {};
+  const limits = getCI(rwd, 'systemResourceLimits');
+  const override = getCI(conf, 'platformOverride');
+  return {
+    nucleusName,
+    thingName: str(getCI(system, 'thingName')),
+    awsRegion: str(getCI(conf, 'awsRegion')) || 'us-east-1',
+    rootCaPath: str(getCI(system, 'rootCaPath')),
+    ipcSocketPath: getCI(system, 'ipcSocketPath') ? str(getCI(system, 'ipcSocketPath')) : undefined,
+    runWithDefault: {
+      posixUser: getCI(rwd, 'posixUser') ? str(getCI(rwd, 'posixUser')) : undefined,
+      posixShell: str(getCI(rwd, 'posixShell'), 'sh') || 'sh',
+      systemResourceLimits: isMap(limits) ? limits : undefined,
+    },
+    logging: isMap(getCI(conf, 'logging')) ? (getCI(conf, 'logging') as JsonObject) : {},
+    interpolateComponentConfiguration: String(getCI(conf, 'interpolateComponentConfiguration')) === 'true',
+    platformOverride: isMap(override)
+      ? Object.fromEntries(Object.entries(override).map(([k, v]) => [k, String(v)]))
+      : {},
+  };
+}
+
+/**
+ * The components the nucleus runs: services with a lifecycle, minus the nucleus itself and the
+ * bookkeeping nodes. `main` is included when it has a lifecycle (the Java nucleus allows that).
+ */
+export function runnableServices(services: JsonObject, nucleusName: string): Record<string, JsonObject> {
+  const out: Record<string, JsonObject> = {};
+  for (const [name, def] of Object.entries(services)) {
+    if (!isMap(def) || name.startsWith('_') || RESERVED.has(name.toLowerCase())) continue;
+    if (name.toLowerCase() === nucleusName.toLowerCase()) continue;
+    const type = String(getCI(def, 'componentType') ?? '').toUpperCase();
+    if (type === 'PLUGIN' || type === 'LAMBDA' || type === 'NUCLEUS') continue;
+    if (name === 'main' && !isMap(getCI(def, 'lifecycle'))) continue;
+    out[name] = def;
+  }
+  return out;
+}
