@@ -55,3 +55,42 @@ export {
   type ReceiveMode,
 } from './services/pubsub.js';
 export { filterMatches, topicLevels } from './services/topic-trie.js';
+export {
+  LifecycleService,
+  lifecycleControl,
+  UPDATE_STATE,
+  PAUSE_COMPONENT,
+  RESUME_COMPONENT,
+  type ComponentControl,
+  type ReportableState,
+  type SupervisorLookup,
+} from './services/lifecycle.js';
+export {
+  ComponentUpdateNotifier,
+  SUBSCRIBE_TO_COMPONENT_UPDATES,
+  DEFER_COMPONENT_UPDATE,
+  type ComponentUpdateNotifierOptions,
+  type PreUpdateResult,
+  type UpdateDeferral,
+  type UpdateTimers,
+} from './services/lifecycle-updates.js';
+export {
+  ConfigurationService,
+  GET_CONFIGURATION,
+  UPDATE_CONFIGURATION,
+  SUBSCRIBE_TO_CONFIGURATION_UPDATE,
+  type ConfigurationServiceOptions,
+} from './services/configuration.js';
+export {
+  ConfigurationValidator,
+  SUBSCRIBE_TO_VALIDATE_CONFIGURATION_UPDATES,
+  SEND_CONFIGURATION_VALIDITY_REPORT,
+  type ValidationResult,
+  type ValidationStatus,
+} from './services/configuration-validation.js';
+export {
+  configurationValue,
+  parseUpdateConfiguration,
+  staleKeys,
+  type UpdateConfigurationRequest,
+} from './services/configuration-requests.js';
