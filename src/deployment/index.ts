@@ -49,3 +49,33 @@ export type {
 } from './result.js';
 export { StatusOutbox, PROCESSED_DEPLOYMENTS_PATH } from './result-outbox.js';
 export type { DeploymentStatusReporter, ProcessedDeployment } from './result-outbox.js';
+export { DeploymentEngine } from './engine.js';
+export type { DeploymentEngineOptions, DeploymentOutcome } from './engine.js';
+export { runDeploymentTask, asDeploymentError } from './task.js';
+export type { TaskContext, TaskOutcome } from './task.js';
+export { DEFAULT_STAGE_TIMEOUTS, runStage } from './task-stage.js';
+export type { StageTimeouts } from './task-stage.js';
+export { MAX_TOTAL_DEFERRAL_MS } from './task-safe-update.js';
+export type { SafeUpdateHooks, ValidityReport } from './task-safe-update.js';
+export {
+  computeTargetServices,
+  currentGroupRoots,
+  DEFAULT_BUILTIN_SERVICES,
+  DEPLOYMENT_SERVICE,
+  MAIN_SERVICE,
+} from './task-services.js';
+export type { TargetServices, TargetServicesInput } from './task-services.js';
+export {
+  brokenAndHardDependers,
+  lifecycleTargets,
+  waitForServices,
+  writeTargetServices,
+} from './activation.js';
+export type { ComponentStates, ConvergeOptions, ConvergeOutcome, ServiceTarget } from './activation.js';
+export {
+  deploymentDir,
+  readSnapshotServices,
+  restoreRollbackSnapshot,
+  takeRollbackSnapshot,
+  ROLLBACK_SNAPSHOT,
+} from './rollback.js';

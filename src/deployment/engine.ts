@@ -1,0 +1,207 @@
+// The deployment service loop [DP-04]: one deployment at a time from the durable queue; each is
+// parsed, run as a task, its statuses stored in the outbox before they are delivered [DP-64, DP-68],
+// stale component versions cleaned up afterwards [DP-44, DP-75], and only then is it dequeued, so
+// a restart resumes an unfinished deployment.
+import { mkdir, open, rename, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { JsonObject } from '../config/index.js';
+import { formatDocumentProblems, parseDeploymentDocument } from './document.js';
+import type { ParseDeploymentOptions } from './document-options.js';
+import type { DeploymentDocument } from './document-types.js';
+import { queueKey, type DeploymentQueue, type QueuedDeployment } from './queue.js';
+import {
+  DeploymentError,
+  jobStatusOf,
+  statusDetails,
+  type DeploymentResultStatus,
+  type JobStatus,
+} from './result.js';
+import { StatusOutbox, type DeploymentStatusReporter, type ProcessedDeployment } from './result-outbox.js';
+import { deploymentDir } from './rollback.js';
+import { versionsToKeep, type StaleCleanupResult } from './store-query.js';
+import { runDeploymentTask, type TaskContext } from './task.js';
+import { DEFAULT_STAGE_TIMEOUTS, type StageTimeouts } from './task-stage.js';
+
+export interface DeploymentEngineOptions extends Omit<TaskContext, 'timeouts' | 'cancelled'> {
+  queue: DeploymentQueue;
+  /** Status consumers, called in order for every stored status [DP-69]. */
+  reporters?: readonly DeploymentStatusReporter[];
+  timeouts?: Partial<StageTimeouts>;
+  parseOptions?: ParseDeploymentOptions;
+}
+
+export interface DeploymentOutcome {
+  entry: QueuedDeployment;
+  document?: DeploymentDocument;
+  status: JobStatus;
+  /** The DeploymentResult status [DP-62]; absent for a parse failure or a cancellation. */
+  result?: DeploymentResultStatus;
+  details: Record<string, string>;
+  cleanup?: StaleCleanupResult;
+}
+
+export class DeploymentEngine {
+  readonly outbox: StatusOutbox;
+  private readonly timeouts: StageTimeouts;
+  private abort: AbortController | undefined;
+  private loop: Promise<void> | undefined;
+
+  constructor(private readonly o: DeploymentEngineOptions) {
+    this.outbox = new StatusOutbox(o.store, o.reporters ?? []);
+    this.timeouts = { ...DEFAULT_STAGE_TIMEOUTS, ...o.timeouts };
+  }
+
+  /** Runs queued deployments one at a time until `stop` [DP-04]. */
+  start(): void {
+    if (this.loop) return;
+    const abort = (this.abort = new AbortController());
+    this.loop = (async () => {
+      void this.flushOutbox();
+      while (!abort.signal.aborted) {
+        await this.o.queue.waitForEntry(abort.signal);
+        if (abort.signal.aborted) break;
+        try {
+          await this.runNext();
+        } catch (e) {
+          this.o.log?.(`deployment engine: ${(e as Error).message}; retrying in 1 s`);
+          await new Promise((r) => setTimeout(r, 1000));
+        }
+      }
+    })();
+  }
+
+  /** Stops taking new deployments and waits for the current one to finish. */
+  async stop(): Promise<void> {
+    this.abort?.abort();
+    await this.loop;
+    this.loop = undefined;
+  }
+
+  /** Delivers stored statuses in order; a consumer's failure only delays delivery. */
+  async flushOutbox(): Promise<number> {
+    return this.outbox.flush().catch((e: unknown) => {
+      this.o.log?.(`deployment status delivery: ${(e as Error).message}`);
+      return 0;
+    });
+  }
+
+  /** Runs the oldest queued deployment to its terminal status; undefined when the queue is empty. */
+  async runNext(): Promise<DeploymentOutcome | undefined> {
+    const entry = this.o.queue.peek();
+    if (!entry) return undefined;
+    const outcome = await this.process(entry);
+    await this.o.queue.remove(entry);
+    await this.flushOutbox();
+    return outcome;
+  }
+
+  private async process(entry: QueuedDeployment): Promise<DeploymentOutcome> {
+    if (entry.cancelled) return this.canceled(entry, undefined);
+    const parsed = parseDeploymentDocument(entry.document, this.o.parseOptions);
+    if (!parsed.ok) {
+      const err = new DeploymentError(
+        `invalid deployment document: ${formatDocumentProblems(parsed.problems)}`,
+        ['DEPLOYMENT_DOCUMENT_NOT_VALID'],
+        ['REQUEST_ERROR'],
+      );
+      const details = statusDetails({ status: 'FAILED_NO_STATE_CHANGE', error: err }, 'CLOUD');
+      delete details['detailed-deployment-status']; // [DP-65] a parse failure carries no detailed status
+      await this.record(entry, undefined, 'FAILED', details);
+      return { entry, status: 'FAILED', details };
+    }
+    const doc = parsed.document;
+    const dir = deploymentDir(this.o.root, doc.deploymentId);
+    const metadata = path.join(dir, 'deployment_metadata.json');
+    // [DP-33, DP-64] IN_PROGRESS once; a resumed deployment does not report it again.
+    if (!(await stat(metadata).catch(() => undefined))) {
+      await this.record(entry, doc, 'IN_PROGRESS', {});
+      await writeDurably(
+        metadata,
+        JSON.stringify({ id: entry.id, type: entry.type, deploymentId: doc.deploymentId }),
+      );
+    }
+    const key = queueKey(entry);
+    const task = await runDeploymentTask(
+      {
+        ...this.o,
+        timeouts: this.timeouts,
+        cancelled: () => this.o.queue.entries().some((e) => queueKey(e) === key && e.cancelled === true),
+      },
+      doc,
+    );
+    const r = task.result;
+    let outcome: DeploymentOutcome;
+    if (r.status === 'CANCELED') outcome = await this.canceled(entry, doc);
+    else {
+      const details = statusDetails(r, doc.form);
+      const status = jobStatusOf(r.status);
+      await this.record(entry, doc, status, details);
+      outcome = { entry, document: doc, status, result: r.status, details };
+      if (r.error) this.o.log?.(`deployment ${doc.deploymentId}: ${r.status}: ${r.error.message}`);
+    }
+    outcome.cleanup = await this.cleanup(outcome.result === 'SUCCESSFUL' ? {} : task.attempted);
+    return outcome;
+  }
+
+  /** [DP-74] SHADOW and LOCAL cancellations publish CANCELED; IoT Jobs ones publish nothing. */
+  private async canceled(
+    entry: QueuedDeployment,
+    doc: DeploymentDocument | undefined,
+  ): Promise<DeploymentOutcome> {
+    if (entry.type !== 'IOT_JOBS') await this.record(entry, doc, 'CANCELED', {});
+    return { entry, document: doc, status: 'CANCELED', details: {} };
+  }
+
+  private async record(
+    entry: QueuedDeployment,
+    doc: DeploymentDocument | undefined,
+    status: JobStatus,
+    details: Record<string, string>,
+  ): Promise<void> {
+    const p: ProcessedDeployment = {
+      DeploymentId: entry.id,
+      GreengrassDeploymentId: doc?.deploymentId ?? entry.id,
+      ConfigurationArn: doc?.configurationArn ?? '',
+      DeploymentType: entry.type,
+      DeploymentStatus: status,
+      DeploymentStatusDetails: details,
+      DeploymentRootPackages: doc ? Object.keys(doc.rootComponents) : [],
+    };
+    await this.outbox.record(p);
+  }
+
+  /** [DP-75, DP-76] keep every service's version and previousVersion (and what a failure tried). */
+  private async cleanup(attempted: Record<string, string>): Promise<StaleCleanupResult> {
+    const services: Record<string, { version?: string; previousVersion?: string }> = {};
+    for (const [name, v] of Object.entries(this.o.store.config.toMap(['services']))) {
+      const s = v as JsonObject;
+      if (!s || typeof s !== 'object' || Array.isArray(s)) continue;
+      services[name] = {
+        version: typeof s.version === 'string' ? s.version : undefined,
+        previousVersion: typeof s.previousVersion === 'string' ? s.previousVersion : undefined,
+      };
+    }
+    try {
+      const r = await this.o.componentStore.deleteStaleVersions(versionsToKeep(services, attempted));
+      for (const w of r.warnings) this.o.log?.(`stale version cleanup: ${w}`);
+      return r;
+    } catch (e) {
+      const w = `stale version cleanup failed: ${(e as Error).message}`;
+      this.o.log?.(w);
+      return { deleted: [], warnings: [w] };
+    }
+  }
+}
+
+async function writeDurably(file: string, text: string): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+  const tmp = `${file}.tmp`;
+  const fh = await open(tmp, 'w', 0o600);
+  try {
+    await fh.writeFile(text);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await rename(tmp, file);
+}

@@ -1,0 +1,147 @@
+// A small device for deployment integration tests: a real ConfigStore, ComponentStore and
+// LifecycleManager running real processes, and a tiny reconciler that calls manager.apply with
+// every `services.<name>` that has a lifecycle whenever something under `services` changes (the
+// nucleus's production reconciler does the same job).
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ConfigStore, type JsonObject } from '../../src/config/index.js';
+import {
+  ComponentStore,
+  DeploymentEngine,
+  DeploymentQueue,
+  type DeploymentEngineOptions,
+  type ProcessedDeployment,
+} from '../../src/deployment/index.js';
+import { LifecycleManager, type ServiceDefinitions } from '../../src/lifecycle/index.js';
+import { TestLauncher } from './lifecycle-launcher.js';
+
+export const LINUX = { os: 'linux', architecture: 'amd64' };
+
+export interface Harness {
+  root: string;
+  /** Where test recipes are written before import. */
+  source: string;
+  store: ConfigStore;
+  components: ComponentStore;
+  manager: LifecycleManager;
+  launcher: TestLauncher;
+  queue: DeploymentQueue;
+  engine: DeploymentEngine;
+  reconcileErrors: string[];
+  /** Statuses delivered to the harness's recording consumer, in order. */
+  reported: ProcessedDeployment[];
+  close(): Promise<void>;
+}
+
+/** `services.<name>` entries that have a lifecycle, as definitions. */
+export function serviceDefinitions(services: JsonObject): ServiceDefinitions {
+  const defs: Record<string, JsonObject> = {};
+  for (const [name, v] of Object.entries(services)) {
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) continue;
+    const lc = v.lifecycle;
+    if (lc !== null && typeof lc === 'object' && !Array.isArray(lc)) defs[name] = v;
+  }
+  return defs as ServiceDefinitions;
+}
+
+export async function openHarness(
+  opts: { root?: string; engine?: Partial<DeploymentEngineOptions> } = {},
+): Promise<Harness> {
+  const root = opts.root ?? mkdtempSync(path.join(tmpdir(), 'tendril-deploy-'));
+  const source = path.join(root, 'source');
+  mkdirSync(path.join(source, 'recipes'), { recursive: true });
+  const store = await ConfigStore.open({ root, effectiveConfigDebounceMs: 0 });
+  const components = new ComponentStore(root);
+  const launcher = new TestLauncher();
+  const manager = new LifecycleManager({
+    launcher,
+    workDir: (n) => {
+      const d = path.join(root, 'work', n);
+      mkdirSync(d, { recursive: true });
+      return d;
+    },
+    env: () => ({ PATH: process.env.PATH ?? '/usr/bin:/bin', TOP: root }),
+    killGraceMs: 300,
+    backoff: { baseMs: 20, maxMs: 100 },
+    stopTimeoutMs: 5000,
+  });
+  const reconcileErrors: string[] = [];
+  let scheduled = false;
+  const reconcile = (): void => {
+    scheduled = false;
+    try {
+      manager.apply(serviceDefinitions(store.config.toMap(['services'])));
+    } catch (e) {
+      reconcileErrors.push((e as Error).message);
+    }
+  };
+  const unsubscribe = store.config.onChange((_kind, node) => {
+    if (node.path()[0]?.toLowerCase() !== 'services' || scheduled) return;
+    scheduled = true;
+    setImmediate(reconcile);
+  });
+  reconcile();
+  const queue = await DeploymentQueue.open(root);
+  const reported: ProcessedDeployment[] = [];
+  const engine = new DeploymentEngine({
+    root,
+    store,
+    componentStore: components,
+    states: manager,
+    platform: LINUX,
+    queue,
+    timeouts: { convergeMs: 20_000 },
+    reporters: [{ name: 'recorder', report: async (s) => (reported.push(s), true) }],
+    ...opts.engine,
+  });
+  return {
+    root,
+    source,
+    store,
+    components,
+    manager,
+    launcher,
+    queue,
+    engine,
+    reconcileErrors,
+    reported,
+    async close() {
+      await engine.stop();
+      unsubscribe();
+      await manager.close();
+      launcher.killAll();
+      await store.close();
+    },
+  };
+}
+
+/** Writes a recipe whose `run` appends `<name>@<version>` to `$TOP/started` then sleeps (or runs `run`). */
+export function writeRecipe(
+  h: Pick<Harness, 'source'>,
+  name: string,
+  version: string,
+  o: { deps?: Record<string, string>; run?: string; defaults?: JsonObject } = {},
+): void {
+  const recipe = {
+    RecipeFormatVersion: '2020-01-25',
+    ComponentName: name,
+    ComponentVersion: version,
+    ComponentDependencies: Object.fromEntries(
+      Object.entries(o.deps ?? {}).map(([n, r]) => [n, { VersionRequirement: r, DependencyType: 'HARD' }]),
+    ),
+    ComponentConfiguration: { DefaultConfiguration: o.defaults ?? {} },
+    Manifests: [
+      {
+        Platform: { os: 'linux' },
+        Lifecycle: { run: o.run ?? `echo ${name}@${version} >> "$TOP/started"; exec sleep 60` },
+      },
+    ],
+  };
+  writeFileSync(path.join(h.source, 'recipes', `${name}-${version}.json`), JSON.stringify(recipe));
+}
+
+/** Removes the harness root (after close). */
+export function removeRoot(h: Pick<Harness, 'root'>): void {
+  rmSync(h.root, { recursive: true, force: true });
+}
