@@ -1,6 +1,6 @@
 // Configuration IPC operations through the official client against the real config tree and store:
-// GetConfiguration, UpdateConfiguration, SubscribeToConfigurationUpdate, and the validation flow
-// (ipc.md section 7, IPC-61..65, IPC-109..112; config.md CF-03, CF-55).
+// GetConfiguration, UpdateConfiguration and SubscribeToConfigurationUpdate (ipc.md section 7,
+// IPC-61..63, IPC-109..111; config.md CF-03, CF-55). Validation: configuration-service-validation.test.ts.
 import { expect } from 'chai';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,7 +11,6 @@ import { ConfigStore, readTlogFile } from '../../../src/config/index.js';
 import {
   AuthTokenRegistry,
   ConfigurationService,
-  ConfigurationValidator,
   IpcServer,
   OperationRegistry,
 } from '../../../src/ipc/index.js';
@@ -19,7 +18,6 @@ import { RawPeer, frame, str } from './raw.js';
 
 type Client = greengrasscoreipc.Client;
 type ConfigEvent = greengrasscoreipc.model.ConfigurationUpdateEvents;
-type ValidateEvent = greengrasscoreipc.model.ValidateConfigurationUpdateEvents;
 
 async function rpcError(p: Promise<unknown>): Promise<eventstream_rpc.RpcError> {
   return p.then(
@@ -51,7 +49,6 @@ describe('IPC configuration service (official client, real config store)', funct
   let server: IpcServer;
   let tokens: AuthTokenRegistry;
   let service: ConfigurationService;
-  let validator: ConfigurationValidator;
   const clients: Client[] = [];
   const T0 = Date.UTC(2024, 0, 1); // stored values are written at this time (epoch ms)
 
@@ -90,7 +87,6 @@ describe('IPC configuration service (official client, real config store)', funct
     tokens = new AuthTokenRegistry();
     const registry = new OperationRegistry();
     service = new ConfigurationService({ config: store.config, sync: () => store.sync() }).register(registry);
-    validator = new ConfigurationValidator().register(registry);
     server = new IpcServer({ socketPath: join(dir, 'ipc.socket'), authenticate: tokens.lookup, registry });
     await server.listen();
   });
@@ -345,115 +341,6 @@ describe('IPC configuration service (official client, real config store)', funct
       await sub.close();
       while (service.subscriptionCount !== 0) await new Promise((r) => setTimeout(r, 5));
       expect(service.subscriptionCount).to.equal(0);
-    });
-  });
-
-  describe('configuration validation', () => {
-    async function subscribeValidator(component: string) {
-      const client = await connect(component);
-      const sub = client.subscribeToValidateConfigurationUpdates({});
-      const next = nextMessage<ValidateEvent>(sub);
-      await sub.activate();
-      return { client, sub, next };
-    }
-
-    it('[IPC-64][IPC-65][IPC-112] the proposed configuration is sent and an ACCEPTED report resolves validate', async () => {
-      const { client, next } = await subscribeValidator('A');
-      const proposed = { greeting: 'hello', limits: { max: 7 } };
-      const result = validator.validate('A', proposed, 'dep-1', 30_000);
-      const event = await next();
-      expect(event).to.deep.equal({
-        validateConfigurationUpdateEvent: { deploymentId: 'dep-1', configuration: proposed },
-      });
-      expect(
-        await client.sendConfigurationValidityReport({
-          configurationValidityReport: {
-            status: greengrasscoreipc.model.ConfigurationValidityStatus.ACCEPTED,
-            deploymentId: 'dep-1',
-          },
-        }),
-      ).to.deep.equal({});
-      expect(await result).to.deep.equal({ status: 'ACCEPTED' });
-    });
-
-    it('[IPC-112] a REJECTED report carries its message; a second report for the same deployment is InvalidArgumentsError', async () => {
-      const { client, next } = await subscribeValidator('B');
-      const result = validator.validate('B', { mode: 'broken' }, 'dep-2', 30_000);
-      await next();
-      await client.sendConfigurationValidityReport({
-        configurationValidityReport: {
-          status: greengrasscoreipc.model.ConfigurationValidityStatus.REJECTED,
-          deploymentId: 'dep-2',
-          message: 'mode broken is unknown',
-        },
-      });
-      expect(await result).to.deep.equal({ status: 'REJECTED', message: 'mode broken is unknown' });
-      const again = await rpcError(
-        client.sendConfigurationValidityReport({
-          configurationValidityReport: {
-            status: greengrasscoreipc.model.ConfigurationValidityStatus.ACCEPTED,
-            deploymentId: 'dep-2',
-          },
-        }),
-      );
-      expect(errorCode(again)).to.equal('InvalidArgumentsError');
-      expect(errorMessage(again)).to.equal('Validation request either timed out or was never made');
-    });
-
-    it('[IPC-112] no answer within the timeout resolves TIMEOUT and a late report is refused; no subscriber resolves NO_SUBSCRIBER', async () => {
-      expect(await validator.validate('A', {}, 'dep-3', 10)).to.deep.equal({ status: 'NO_SUBSCRIBER' });
-      const { client, next } = await subscribeValidator('A');
-      const result = validator.validate('A', { greeting: 'x' }, 'dep-3', 50);
-      await next();
-      const r = await result;
-      expect(r.status).to.equal('TIMEOUT');
-      expect(r.message).to.contain('dep-3');
-      const late = await rpcError(
-        client.sendConfigurationValidityReport({
-          configurationValidityReport: {
-            status: greengrasscoreipc.model.ConfigurationValidityStatus.ACCEPTED,
-            deploymentId: 'dep-3',
-          },
-        }),
-      );
-      expect(errorCode(late)).to.equal('InvalidArgumentsError');
-    });
-
-    it('[IPC-65] a report with a bad status is InvalidArgumentsError naming the field', async () => {
-      const { client } = await subscribeValidator('A');
-      const e = await rpcError(
-        client.sendConfigurationValidityReport({
-          configurationValidityReport: {
-            status: 'MAYBE' as greengrasscoreipc.model.ConfigurationValidityStatus,
-            deploymentId: 'd',
-          },
-        }),
-      );
-      expect(errorCode(e)).to.equal('InvalidArgumentsError');
-      expect(errorMessage(e)).to.equal(
-        'configurationValidityReport.status must be ACCEPTED or REJECTED, got "MAYBE"',
-      );
-    });
-
-    it('[IPC-112] one listener per component: a second subscription does not replace the first, and closing the first leaves none', async () => {
-      const first = await subscribeValidator('A');
-      const secondSub = first.client.subscribeToValidateConfigurationUpdates({});
-      let secondGot = 0;
-      secondSub.on('message', () => secondGot++);
-      await secondSub.activate();
-      const result = validator.validate('A', { v: 1 }, 'dep-4', 30_000);
-      expect((await first.next()).validateConfigurationUpdateEvent?.deploymentId).to.equal('dep-4');
-      await first.client.sendConfigurationValidityReport({
-        configurationValidityReport: {
-          status: greengrasscoreipc.model.ConfigurationValidityStatus.ACCEPTED,
-          deploymentId: 'dep-4',
-        },
-      });
-      expect((await result).status).to.equal('ACCEPTED');
-      expect(secondGot).to.equal(0);
-      await first.sub.close();
-      while (validator.hasSubscriber('A')) await new Promise((r) => setTimeout(r, 5));
-      expect(await validator.validate('A', {}, 'dep-5', 10)).to.deep.equal({ status: 'NO_SUBSCRIBER' });
     });
   });
 });
