@@ -34,6 +34,11 @@ export interface ConvergeOptions {
   signal?: AbortSignal;
   /** Re-check period besides state-change events (the reconciler applies asynchronously). */
   pollMs?: number;
+  /**
+   * How long every target must stay RUNNING/FINISHED, with no state change of any target, before
+   * success is declared (default 1000 ms): a component that starts and then crashes is caught.
+   */
+  settleMs?: number;
 }
 
 /** Writes `services` with the deployment merge tree; resolves once durable [DP-54, CF-21]. */
@@ -107,8 +112,10 @@ export function waitForServices(
   o: ConvergeOptions,
 ): Promise<ConvergeOutcome> {
   const ignore = o.ignore ?? new Set<string>();
+  const settleMs = o.settleMs ?? 1000;
   return new Promise((resolve) => {
     let last: string[] = [];
+    let stableSince: number | undefined;
     const finish = (outcome: ConvergeOutcome): void => {
       unsubscribe();
       clearInterval(poll);
@@ -118,11 +125,22 @@ export function waitForServices(
     };
     const evaluate = (): void => {
       const c = check(states, targets, removed, ignore);
-      if (c.done) finish(c.outcome);
-      else last = c.pending;
+      if (c.done && !c.outcome.ok) return finish(c.outcome);
+      if (!c.done) {
+        last = c.pending;
+        stableSince = undefined;
+        return;
+      }
+      const now = Date.now();
+      stableSince ??= now;
+      if (now - stableSince >= settleMs) finish(c.outcome);
+      else last = ['(settling)'];
     };
     const onAbort = (): void => finish({ ok: false, reason: 'aborted' });
-    const unsubscribe = states.onStateChange(() => queueMicrotask(evaluate));
+    const unsubscribe = states.onStateChange((e) => {
+      if (e.component in targets || removed.includes(e.component)) stableSince = undefined;
+      queueMicrotask(evaluate);
+    });
     const poll = setInterval(evaluate, o.pollMs ?? 100);
     const timer = setTimeout(() => finish({ ok: false, reason: 'timeout', pending: last }), o.timeoutMs);
     o.signal?.addEventListener('abort', onAbort, { once: true });

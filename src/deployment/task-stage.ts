@@ -10,6 +10,8 @@ export interface StageTimeouts {
   snapshotMs: number;
   /** Waiting for services to reach RUNNING/FINISHED after activation or rollback [DP-55]. */
   convergeMs: number;
+  /** How long services must stay RUNNING/FINISHED before success is declared. */
+  settleMs: number;
 }
 
 export const DEFAULT_STAGE_TIMEOUTS: StageTimeouts = {
@@ -17,6 +19,7 @@ export const DEFAULT_STAGE_TIMEOUTS: StageTimeouts = {
   resolveMs: 10 * 60_000,
   snapshotMs: 60_000,
   convergeMs: 10 * 60_000,
+  settleMs: 1000,
 };
 
 /** Runs `fn`, failing with DEPLOYMENT_STAGE_TIMEOUT when it takes longer than `timeoutMs`. */

@@ -148,7 +148,7 @@ export async function runDeploymentTask(ctx: TaskContext, doc: DeploymentDocumen
       ctx.states,
       lifecycleTargets(plan.target.services, builtins),
       plan.target.removed,
-      { timeoutMs: t.convergeMs, ignore: brokenBefore },
+      { timeoutMs: t.convergeMs, settleMs: t.settleMs, ignore: brokenBefore },
     );
     if (outcome.ok) {
       if (ctx.hooks) await ctx.hooks.postUpdate(doc.deploymentId).catch(() => undefined);
@@ -170,7 +170,7 @@ export async function runDeploymentTask(ctx: TaskContext, doc: DeploymentDocumen
       ctx.states,
       lifecycleTargets(restored.services, builtins),
       restored.removed,
-      { timeoutMs: t.convergeMs, ignore: brokenBefore },
+      { timeoutMs: t.convergeMs, settleMs: t.settleMs, ignore: brokenBefore },
     );
     if (!outcome.ok) throw convergeError(outcome);
     return { result: { status: 'FAILED_ROLLBACK_COMPLETE', error: failure }, attempted };

@@ -2,7 +2,8 @@
 // LifecycleManager running real processes, and a tiny reconciler that calls manager.apply with
 // every `services.<name>` that has a lifecycle whenever something under `services` changes (the
 // nucleus's production reconciler does the same job).
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { expect } from 'chai';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ConfigStore, type JsonObject } from '../../src/config/index.js';
@@ -12,6 +13,7 @@ import {
   DeploymentQueue,
   type DeploymentEngineOptions,
   type ProcessedDeployment,
+  type QueuedDeployment,
 } from '../../src/deployment/index.js';
 import { LifecycleManager, type ServiceDefinitions } from '../../src/lifecycle/index.js';
 import { TestLauncher } from './lifecycle-launcher.js';
@@ -91,7 +93,7 @@ export async function openHarness(
     states: manager,
     platform: LINUX,
     queue,
-    timeouts: { convergeMs: 20_000 },
+    timeouts: { convergeMs: 20_000, settleMs: 400 },
     reporters: [{ name: 'recorder', report: async (s) => (reported.push(s), true) }],
     ...opts.engine,
   });
@@ -145,3 +147,46 @@ export function writeRecipe(
 export function removeRoot(h: Pick<Harness, 'root'>): void {
   rmSync(h.root, { recursive: true, force: true });
 }
+
+export const ARN = 'arn:aws:greengrass:us-east-1:123456789012:configuration:thinggroup/G:1';
+let clock = Date.now();
+
+export function cloudDoc(
+  id: string,
+  components: Record<string, { version: string; configurationUpdate?: JsonObject }>,
+  extra: JsonObject = {},
+): QueuedDeployment {
+  return {
+    id,
+    type: 'IOT_JOBS',
+    stage: 'DEFAULT',
+    document: {
+      deploymentId: id,
+      configurationArn: ARN,
+      creationTimestamp: ++clock,
+      components,
+      failureHandlingPolicy: 'ROLLBACK',
+      componentUpdatePolicy: { action: 'SKIP_NOTIFY_COMPONENTS', timeout: 60 },
+      ...extra,
+    },
+  };
+}
+
+export async function deploy(h: Harness, entry: QueuedDeployment) {
+  expect(await h.queue.offer(entry)).to.equal('queued');
+  const outcome = await h.engine.runNext();
+  if (!outcome) throw new Error('nothing ran');
+  return outcome;
+}
+
+export function started(h: Harness): string[] {
+  const f = path.join(h.root, 'started');
+  return existsSync(f) ? readFileSync(f, 'utf8').trim().split('\n') : [];
+}
+
+/** Imports every source recipe again (cleanup removes versions no service uses). */
+export async function reimport(h: Harness): Promise<void> {
+  await h.components.importComponents({ recipeDir: path.join(h.source, 'recipes'), platform: LINUX });
+}
+
+export const stateOf = (h: Harness, name: string) => h.manager.get(name)?.status().state;

@@ -1,60 +1,19 @@
 // The deployment engine against a real config store, component store and lifecycle manager running
 // real processes (deployment.md sections 1, 3-8 and 10).
 import { expect } from 'chai';
-import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import type { JsonObject } from '../../../src/config/index.js';
-import type { QueuedDeployment } from '../../../src/deployment/index.js';
 import {
-  LINUX,
+  ARN,
+  cloudDoc,
+  deploy,
   openHarness,
+  reimport,
   removeRoot,
+  started,
+  stateOf,
   writeRecipe,
   type Harness,
 } from '../../support/deployment-harness.js';
-
-const ARN = 'arn:aws:greengrass:us-east-1:123456789012:configuration:thinggroup/G:1';
-let clock = Date.now();
-
-export function cloudDoc(
-  id: string,
-  components: Record<string, { version: string; configurationUpdate?: JsonObject }>,
-  extra: JsonObject = {},
-): QueuedDeployment {
-  return {
-    id,
-    type: 'IOT_JOBS',
-    stage: 'DEFAULT',
-    document: {
-      deploymentId: id,
-      configurationArn: ARN,
-      creationTimestamp: ++clock,
-      components,
-      failureHandlingPolicy: 'ROLLBACK',
-      componentUpdatePolicy: { action: 'SKIP_NOTIFY_COMPONENTS', timeout: 60 },
-      ...extra,
-    },
-  };
-}
-
-export async function deploy(h: Harness, entry: QueuedDeployment) {
-  expect(await h.queue.offer(entry)).to.equal('queued');
-  const outcome = await h.engine.runNext();
-  if (!outcome) throw new Error('nothing ran');
-  return outcome;
-}
-
-export function started(h: Harness): string[] {
-  const f = path.join(h.root, 'started');
-  return existsSync(f) ? readFileSync(f, 'utf8').trim().split('\n') : [];
-}
-
-/** Imports every source recipe again (cleanup removes versions no service uses). */
-export async function reimport(h: Harness): Promise<void> {
-  await h.components.importComponents({ recipeDir: path.join(h.source, 'recipes'), platform: LINUX });
-}
-
-export const stateOf = (h: Harness, name: string) => h.manager.get(name)?.status().state;
 
 describe('deployment engine with real processes', function () {
   this.timeout(30_000);
