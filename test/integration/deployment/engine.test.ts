@@ -188,4 +188,47 @@ describe('deployment engine with real processes', function () {
     expect(seen.slice(2)).to.deep.equal(['fleet:IN_PROGRESS', 'jobs:SUCCEEDED', 'fleet:SUCCEEDED']);
     expect(h.engine.outbox.pending()).to.deep.equal([]);
   });
+
+  it('[DP-47][DP-49][DP-50] safe update: notification before the merge; REJECTED validation fails with no state change, no answer proceeds', async () => {
+    const calls: string[] = [];
+    let answer: 'REJECTED' | 'silent' = 'REJECTED';
+    await h.close();
+    h = await openHarness({
+      root: h.root,
+      engine: {
+        hooks: {
+          preUpdate: async (id) => void calls.push(`pre:${id}`),
+          validateConfiguration: (c, config, id) => {
+            calls.push(`validate:${c}:${JSON.stringify(config)}:${id}`);
+            return answer === 'REJECTED'
+              ? Promise.resolve({ status: 'REJECTED' as const, message: 'message must not be bad' })
+              : new Promise(() => undefined);
+          },
+          postUpdate: async (id) => void calls.push(`post:${id}`),
+        },
+      },
+    });
+    const notify = { componentUpdatePolicy: { action: 'NOTIFY_COMPONENTS', timeout: 1 } };
+    await deploy(h, cloudDoc('d1', { A: { version: '1.0.0' } }, notify));
+    expect(calls).to.deep.equal(['pre:d1', 'post:d1']);
+    const change = { A: { version: '1.0.0', configurationUpdate: { merge: { message: 'bad' } } } };
+    const validation = { ...notify, configurationValidationPolicy: { timeout: 1 } };
+    const rejected = await deploy(h, cloudDoc('d2', change, validation));
+    expect(rejected.result).to.equal('FAILED_NO_STATE_CHANGE');
+    expect(rejected.details['deployment-failure-cause']).to.equal(
+      'A rejected the configuration: message must not be bad',
+    );
+    expect(h.store.config.get(['services', 'A', 'configuration', 'message'])).to.equal('hello');
+    answer = 'silent';
+    const silent = await deploy(h, cloudDoc('d3', change, validation));
+    expect(silent.result).to.equal('SUCCESSFUL');
+    expect(h.store.config.get(['services', 'A', 'configuration', 'message'])).to.equal('bad');
+    expect(calls.slice(2)).to.deep.equal([
+      'pre:d2',
+      'validate:A:{"message":"bad","nested":{"x":1}}:d2',
+      'pre:d3',
+      'validate:A:{"message":"bad","nested":{"x":1}}:d3',
+      'post:d3',
+    ]);
+  });
 });
