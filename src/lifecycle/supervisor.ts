@@ -254,9 +254,12 @@ export class ComponentSupervisor {
     for (const h of this.armed) this.timers.clearTimeout(h);
     this.armed.clear();
     this.wake();
-    await this.runner.stopAll(graceMs);
+    // close is the last resort: a tree that would not die is killed through the cgroup, and a
+    // failure to observe it never rejects the caller's shutdown
+    await this.runner.stopAll(graceMs).catch(() => undefined);
     await this.loopDone;
-    await this.runner.stopAll(graceMs);
+    await this.runner.stopAll(graceMs).catch(() => undefined);
+    await this.o.resources?.killAll(this.name).catch(() => undefined);
   }
 
   // ---- the loop ----

@@ -1,7 +1,7 @@
 // Process-tree discovery from /proc: parent links, process groups, and identity by start time so
 // that a recycled pid is never mistaken for a process we track.
 
-import { readFile, readdir } from 'node:fs/promises';
+import { closeSync, openSync, readSync, readdirSync } from 'node:fs';
 
 export interface ProcStat {
   pid: number;
@@ -34,21 +34,38 @@ export function parseStat(text: string): ProcStat | null {
   };
 }
 
-export async function readStat(pid: number, procRoot = '/proc'): Promise<ProcStat | null> {
+// One small buffer for every /proc/<pid>/stat read: a stat line is well under 1 KiB. Reads are
+// synchronous on purpose: /proc answers from memory in microseconds, while thousands of concurrent
+// promise-based readFile calls (each with a 64 KiB buffer) cost hundreds of MB and seconds when many
+// components start at once.
+const statBuffer = Buffer.alloc(4096);
+
+function readStatSync(pid: number, procRoot: string): ProcStat | null {
+  let fd: number | undefined;
   try {
-    return parseStat(await readFile(`${procRoot}/${pid}/stat`, 'utf8'));
+    fd = openSync(`${procRoot}/${pid}/stat`, 'r');
+    const n = readSync(fd, statBuffer, 0, statBuffer.length, 0);
+    return parseStat(statBuffer.toString('utf8', 0, n));
   } catch {
     return null;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
+}
+
+export async function readStat(pid: number, procRoot = '/proc'): Promise<ProcStat | null> {
+  return readStatSync(pid, procRoot);
 }
 
 /** Every live process (zombies excluded). */
 export async function snapshot(procRoot = '/proc'): Promise<ProcStat[]> {
-  const names = await readdir(procRoot);
-  const stats = await Promise.all(
-    names.filter((n) => /^\d+$/.test(n)).map((n) => readStat(Number(n), procRoot)),
-  );
-  return stats.filter((s): s is ProcStat => s !== null && s.state !== 'Z' && s.state !== 'X');
+  const out: ProcStat[] = [];
+  for (const name of readdirSync(procRoot)) {
+    if (!/^\d+$/.test(name)) continue;
+    const s = readStatSync(Number(name), procRoot);
+    if (s !== null && s.state !== 'Z' && s.state !== 'X') out.push(s);
+  }
+  return out;
 }
 
 /** The pids in `roots` plus all their descendants by ppid links, within one snapshot. */
