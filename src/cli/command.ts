@@ -19,7 +19,9 @@ export interface Command<O extends Options = Options> {
   ): Promise<number>;
 }
 
-export class UsageError extends Error {}
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
 
 export function helpText(prog: string, cmd: Command): string {
   const lines = [`Usage: ${prog} ${cmd.usage}`, '', cmd.summary, '', 'Options:'];
@@ -58,7 +60,8 @@ export async function runCommand(prog: string, cmd: Command, argv: string[]): Pr
       parsed.positionals,
     );
   } catch (e) {
-    if (e instanceof UsageError) {
+    // by name: a lazily loaded command module may see its own copy of this class (tsx loaders)
+    if (e instanceof Error && e.name === 'UsageError') {
       process.stderr.write(`${prog} ${cmd.name}: ${e.message}\nRun '${prog} ${cmd.name} --help'.\n`);
       return 2;
     }
@@ -66,11 +69,21 @@ export async function runCommand(prog: string, cmd: Command, argv: string[]): Pr
   }
 }
 
+/**
+ * A command in the program's table: its name and summary are known up front, its module is loaded
+ * only when it runs, so that `tendril run` never loads what `tendril localcloud` needs.
+ */
+export interface CommandEntry {
+  name: string;
+  summary: string;
+  load(): Promise<Command>;
+}
+
 /** Dispatches `prog <command> ...` over a table of commands. */
 export async function runProgram(
   prog: string,
   summary: string,
-  commands: Command[],
+  commands: Array<Command | CommandEntry>,
   argv: string[],
 ): Promise<number> {
   const [name, ...rest] = argv;
@@ -89,10 +102,11 @@ export async function runProgram(
     process.stdout.write(usage());
     return name === undefined ? 2 : 0;
   }
-  const cmd = commands.find((c) => c.name === name);
-  if (!cmd) {
+  const entry = commands.find((c) => c.name === name);
+  if (!entry) {
     process.stderr.write(`${prog}: unknown command '${name}'\n\n${usage()}`);
     return 2;
   }
+  const cmd = 'run' in entry ? entry : await entry.load();
   return runCommand(prog, cmd, rest);
 }

@@ -1,7 +1,20 @@
-// The table of `tendril` commands; each lives in its own file.
-import type { Command } from './command.js';
-import { localcloudCommand } from './localcloud-command.js';
-import { recipeCommand } from './recipe-command.js';
-import { runCommand } from './run-command.js';
+// The table of `tendril` commands; each lives in its own file and is loaded only when it runs.
+import type { CommandEntry } from './command.js';
 
-export const commands: Command[] = [runCommand, recipeCommand, localcloudCommand];
+export const commands: CommandEntry[] = [
+  {
+    name: 'run',
+    summary: 'run the nucleus daemon on a root directory until SIGTERM/SIGINT',
+    load: async () => (await import('./run-command.js')).runCommand,
+  },
+  {
+    name: 'recipe',
+    summary: 'validate recipe files, or show the service configuration a recipe yields on a platform',
+    load: async () => (await import('./recipe-command.js')).recipeCommand,
+  },
+  {
+    name: 'localcloud',
+    summary: 'run the offline Greengrass V2 cloud, or provision a device against it',
+    load: async () => (await import('./localcloud-command.js')).localcloudCommand,
+  },
+];
