@@ -70,7 +70,11 @@ export interface ResourceLimits {
 export interface ResourceController {
   readonly version: 1 | 2 | 'none';
   apply(component: string, limits: ResourceLimits): Promise<void>;
-  addProcess(component: string, pid: number): Promise<void>;
+  /**
+   * Writes `pid` into the component's cgroups, and its descendants too unless `descendants` is false
+   * (a freshly spawned process that has not run anything yet has none) [LC-78].
+   */
+  addProcess(component: string, pid: number, opts?: { descendants?: boolean }): Promise<void>;
   pause(component: string): Promise<void>;
   resume(component: string): Promise<void>;
   /** SIGKILL every process in the component's cgroups. */

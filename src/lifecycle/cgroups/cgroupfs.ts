@@ -1,7 +1,10 @@
 // Small cgroupfs helpers shared by the v1 and v2 controllers: writes with errors that name the file,
 // pid lists, waiting for a cgroup to empty, and the pure limit arithmetic [LC-75..LC-77].
 
-import { mkdir, readFile, rmdir, writeFile } from 'node:fs/promises';
+// cgroupfs is a pseudo file system answered from kernel memory in microseconds: synchronous calls
+// keep a burst of component starts off libuv's four-thread pool, where they queued behind each other.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { rmdir } from 'node:fs/promises';
 import { descendantsOf, snapshot } from '../process/proc-tree.js';
 import type { ResourceLimits } from '../types.js';
 
@@ -43,7 +46,7 @@ function errno(err: unknown): string | undefined {
 
 export async function writeControl(file: string, value: string): Promise<void> {
   try {
-    await writeFile(file, value);
+    writeFileSync(file, value);
   } catch (err) {
     throw new Error(`cannot write '${value}' to ${file}: ${(err as Error).message}`, { cause: err });
   }
@@ -51,7 +54,7 @@ export async function writeControl(file: string, value: string): Promise<void> {
 
 export async function readControl(file: string): Promise<string | null> {
   try {
-    return (await readFile(file, 'utf8')).trim();
+    return readFileSync(file, 'utf8').trim();
   } catch (err) {
     if (errno(err) === 'ENOENT') return null;
     throw err;
@@ -69,7 +72,7 @@ export async function readPids(procsFile: string): Promise<number[]> {
 
 export async function ensureDir(dir: string): Promise<void> {
   try {
-    await mkdir(dir, { recursive: true });
+    mkdirSync(dir, { recursive: true });
   } catch (err) {
     throw new Error(`cannot create cgroup ${dir}: ${(err as Error).message}`, { cause: err });
   }
@@ -79,12 +82,12 @@ export async function ensureDir(dir: string): Promise<void> {
  * Moves `pid` and all its current descendants into each `cgroup.procs` file, one pid per write
  * [LC-78]. Processes that exit meanwhile are skipped.
  */
-export async function movePids(procsFiles: string[], pid: number): Promise<void> {
-  const tree = descendantsOf(await snapshot(), [pid]);
+export async function movePids(procsFiles: string[], pid: number, descendants = true): Promise<void> {
+  const tree = descendants ? descendantsOf(await snapshot(), [pid]) : [pid];
   for (const file of procsFiles) {
     for (const p of tree) {
       try {
-        await writeFile(file, String(p));
+        writeFileSync(file, String(p));
       } catch (err) {
         if (errno(err) === 'ESRCH') continue;
         throw new Error(`cannot add pid ${p} to ${file}: ${(err as Error).message}`, { cause: err });

@@ -116,12 +116,13 @@ export class CgroupV1Controller implements CgroupController {
     }
   }
 
-  async addProcess(component: string, pid: number): Promise<void> {
+  async addProcess(component: string, pid: number, opts: { descendants?: boolean } = {}): Promise<void> {
     const dirs = this.dirs(component);
     for (const d of dirs) await ensureDir(d);
     await movePids(
       dirs.map((d) => path.join(d, 'cgroup.procs')),
       pid,
+      opts.descendants ?? true,
     );
   }
 

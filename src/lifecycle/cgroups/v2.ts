@@ -123,9 +123,9 @@ export class CgroupV2Controller implements CgroupController {
     }
   }
 
-  async addProcess(component: string, pid: number): Promise<void> {
+  async addProcess(component: string, pid: number, opts: { descendants?: boolean } = {}): Promise<void> {
     const dir = await this.ensure(component);
-    await movePids([path.join(dir, 'cgroup.procs')], pid);
+    await movePids([path.join(dir, 'cgroup.procs')], pid, opts.descendants ?? true);
   }
 
   async pids(component: string): Promise<number[]> {

@@ -146,7 +146,8 @@ export class ShellProcessLauncher implements ProcessLauncher {
       // the child may die before reading its go-ahead: EPIPE is not ours to crash on
       gate.on('error', () => undefined);
       try {
-        await cgroups.addProcess(spec.component, pid);
+        // the gate has not run anything yet: only its own pid needs placing
+        await cgroups.addProcess(spec.component, pid, { descendants: false });
       } catch (err) {
         try {
           process.kill(-pid, 'SIGKILL');
