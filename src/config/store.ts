@@ -120,6 +120,33 @@ export class ConfigStore {
     return store;
   }
 
+  private transactionDepth = 0;
+  private readonly transactionEndListeners = new Set<() => void>();
+
+  /** True while a multi-step update (a deployment's activation or rollback) is in flight. */
+  get inTransaction(): boolean {
+    return this.transactionDepth > 0;
+  }
+
+  /**
+   * Runs a multi-step update as one unit for the readers that must not act on a half-written tree
+   * (the nucleus's reconciler, like the Java nucleus's waitConfigUpdateComplete [LC-16]): they check
+   * `inTransaction` and are told when the outermost transaction ends. Writes stay individually durable.
+   */
+  async transaction<T>(fn: () => Promise<T>): Promise<T> {
+    this.transactionDepth++;
+    try {
+      return await fn();
+    } finally {
+      if (--this.transactionDepth === 0) for (const l of [...this.transactionEndListeners]) l();
+    }
+  }
+
+  onTransactionEnd(listener: () => void): () => void {
+    this.transactionEndListeners.add(listener);
+    return () => this.transactionEndListeners.delete(listener);
+  }
+
   /** Resolves when every change made so far is durable in the tlog. */
   sync(): Promise<void> {
     return this.writer.sync();

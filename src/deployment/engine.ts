@@ -70,7 +70,10 @@ export class DeploymentEngine {
     })();
   }
 
-  /** Stops taking new deployments and waits for the current one to finish. */
+  /**
+   * Stops taking new deployments; a deployment waiting for its services is interrupted and stays
+   * queued (with its rollback snapshot), to resume after the restart.
+   */
   async stop(): Promise<void> {
     this.abort?.abort();
     await this.loop;
@@ -90,12 +93,13 @@ export class DeploymentEngine {
     const entry = this.o.queue.peek();
     if (!entry) return undefined;
     const outcome = await this.process(entry);
+    if (outcome === 'interrupted') return undefined;
     await this.o.queue.remove(entry);
     await this.flushOutbox();
     return outcome;
   }
 
-  private async process(entry: QueuedDeployment): Promise<DeploymentOutcome> {
+  private async process(entry: QueuedDeployment): Promise<DeploymentOutcome | 'interrupted'> {
     if (entry.cancelled) return this.canceled(entry, undefined);
     const parsed = parseDeploymentDocument(entry.document, this.o.parseOptions);
     if (!parsed.ok) {
@@ -126,10 +130,12 @@ export class DeploymentEngine {
         ...this.o,
         timeouts: this.timeouts,
         cancelled: () => this.o.queue.entries().some((e) => queueKey(e) === key && e.cancelled === true),
+        signal: this.abort?.signal,
       },
       doc,
     );
     const r = task.result;
+    if (r.status === 'INTERRUPTED') return 'interrupted';
     let outcome: DeploymentOutcome;
     if (r.status === 'CANCELED') outcome = await this.canceled(entry, doc);
     else {

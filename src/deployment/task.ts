@@ -37,11 +37,16 @@ export interface TaskContext {
   configurationTimeSource?: 'deploymentCreationTime' | 'deploymentProcessingTime';
   /** True once the deployment was cancelled [DP-72]: checked before the merge starts. */
   cancelled?: () => boolean;
+  /**
+   * Aborted when the nucleus shuts down: the task stops waiting and reports INTERRUPTED, records
+   * nothing, and stays queued so that it resumes after the restart (DESIGN: never stuck IN_PROGRESS).
+   */
+  signal?: AbortSignal;
   log?: (msg: string) => void;
 }
 
 export interface TaskOutcome {
-  result: DeploymentResult | { status: 'CANCELED' };
+  result: DeploymentResult | { status: 'CANCELED' } | { status: 'INTERRUPTED' };
   /** name -> version the deployment tried (kept by cleanup on failure [DP-75]). */
   attempted: Record<string, string>;
 }
@@ -140,16 +145,19 @@ export async function runDeploymentTask(ctx: TaskContext, doc: DeploymentDocumen
   // [DP-54] activate; from here on the device state changes.
   let failure: DeploymentError;
   try {
-    await writeTargetServices(ctx.store, plan.target.services, plan.target.removed, {
-      now: plan.now,
-      configurationTimestamp: plan.configurationTimestamp,
-    });
+    await ctx.store.transaction(() =>
+      writeTargetServices(ctx.store, plan.target.services, plan.target.removed, {
+        now: plan.now,
+        configurationTimestamp: plan.configurationTimestamp,
+      }),
+    );
     const outcome = await waitForServices(
       ctx.states,
       lifecycleTargets(plan.target.services, builtins),
       plan.target.removed,
-      { timeoutMs: t.convergeMs, settleMs: t.settleMs, ignore: brokenBefore },
+      { timeoutMs: t.convergeMs, settleMs: t.settleMs, ignore: brokenBefore, signal: ctx.signal },
     );
+    if (!outcome.ok && outcome.reason === 'aborted') return { result: { status: 'INTERRUPTED' }, attempted };
     if (outcome.ok) {
       if (ctx.hooks) await ctx.hooks.postUpdate(doc.deploymentId).catch(() => undefined);
       return { result: { status: 'SUCCESSFUL' }, attempted };
@@ -164,14 +172,17 @@ export async function runDeploymentTask(ctx: TaskContext, doc: DeploymentDocumen
   // [DP-59] rollback.
   try {
     const restored = await runStage('rollback', t.snapshotMs, () =>
-      restoreRollbackSnapshot(ctx.store, snapshot, { now: ctx.store.config.now(), keep: builtins }),
+      ctx.store.transaction(() =>
+        restoreRollbackSnapshot(ctx.store, snapshot, { now: ctx.store.config.now(), keep: builtins }),
+      ),
     );
     const outcome = await waitForServices(
       ctx.states,
       lifecycleTargets(restored.services, builtins),
       restored.removed,
-      { timeoutMs: t.convergeMs, settleMs: t.settleMs, ignore: brokenBefore },
+      { timeoutMs: t.convergeMs, settleMs: t.settleMs, ignore: brokenBefore, signal: ctx.signal },
     );
+    if (!outcome.ok && outcome.reason === 'aborted') return { result: { status: 'INTERRUPTED' }, attempted };
     if (!outcome.ok) throw convergeError(outcome);
     return { result: { status: 'FAILED_ROLLBACK_COMPLETE', error: failure }, attempted };
   } catch (e) {

@@ -1,18 +1,9 @@
 // The nucleus: boot from a root, serve IPC, run the components of the config tree and keep them
 // converged to it, stop in reverse dependency order (spec/config.md section 12, lifecycle.md).
-import { chownSync, mkdirSync, symlinkSync, rmSync } from 'node:fs';
+import { chownSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigStore, type JsonObject } from '../config/index.js';
-import {
-  AuthTokenRegistry,
-  buildPolicyIndex,
-  IpcServer,
-  OperationRegistry,
-  planSocketPath,
-  policyAuthorizer,
-  PubSubBroker,
-  type Authorize,
-} from '../ipc/index.js';
+import { ConfigStore } from '../config/index.js';
+import { ComponentStore, DeploymentEngine, DeploymentQueue } from '../deployment/index.js';
 import {
   ComponentLogs,
   componentLogOutput,
@@ -26,11 +17,17 @@ import {
   type StateChangeEvent,
 } from '../lifecycle/index.js';
 import { defaultLogConfig, LogManager, parseLogConfig, type Logger } from '../log/index.js';
+import { devicePlatform } from '../recipe/index.js';
 import { componentBaseEnv } from './component-env.js';
+import { DeploymentHistory } from './deployment-history.js';
 import { acquireInstanceLock, type InstanceLock } from './instance-lock.js';
+import { startNucleusIpc, type NucleusIpc } from './ipc-wiring.js';
 import { readNucleusSettings, type NucleusSettings } from './nucleus-config.js';
 import { createRootLayout, type RootPaths } from './root-layout.js';
 import { serviceDefinitions } from './service-definitions.js';
+
+/** Services the nucleus provides itself; deployments keep them and never run them as components. */
+const BUILTIN_SERVICES = ['main', 'DeploymentService', 'FleetStatusService', 'TelemetryAgent'];
 
 export interface NucleusOptions {
   root: string;
@@ -42,15 +39,19 @@ export interface NucleusOptions {
 
 export class Nucleus {
   private reconcileQueued = false;
+  /** Set by config changes under an accessControl node; policies are rebuilt once per reconcile. */
+  policiesChanged = false;
   private stopping: Promise<void> | undefined;
   private constructor(
     readonly paths: RootPaths,
     readonly store: ConfigStore,
     readonly settings: NucleusSettings,
     readonly manager: LifecycleManager,
-    readonly ipc: IpcServer,
-    readonly tokens: AuthTokenRegistry,
+    readonly ipc: NucleusIpc,
     readonly resources: CgroupController,
+    readonly deployments: DeploymentEngine,
+    readonly queue: DeploymentQueue,
+    readonly history: DeploymentHistory,
     private readonly logs: LogManager,
     private readonly componentLogs: ComponentLogs,
     private readonly lock: InstanceLock,
@@ -73,29 +74,14 @@ export class Nucleus {
       log.info('nucleus-start', `root ${paths.root}, config from ${store.source}`);
 
       // IPC is up before any component starts [LC-05].
-      const tokens = new AuthTokenRegistry();
-      const registry = new OperationRegistry();
-      new PubSubBroker().register(registry);
-      let authorize: Authorize = policyAuthorizer(
-        buildPolicyIndex(accessControlOf(store.config.toMap(['services']))),
-      );
-      const plan = planSocketPath({
+      const ipc = await startNucleusIpc({
         rootPath: paths.root,
         ipcSocketPath: settings.ipcSocketPath,
-        cwd: process.cwd(),
+        store,
+        log: logs.logger('com.aws.greengrass.ipc.IPCEventStreamService'),
       });
-      if (plan.symlink) {
-        rmSync(plan.symlink.path, { force: true });
-        symlinkSync(plan.symlink.target, plan.symlink.path);
-      }
-      const ipc = new IpcServer({
-        socketPath: plan.listenPath,
-        authenticate: tokens.lookup,
-        authorize: (check) => authorize(check),
-        registry,
-        log: (level, message) => (level === 'error' ? log.error('ipc', message) : log.debug('ipc', message)),
-      });
-      await ipc.listen();
+      const tokens = ipc.tokens;
+      const plan = ipc.plan;
 
       const resources = await detectResourceController({ root: opts.cgroupRoot }).catch(
         (e: Error) => new NoCgroupController(e.message),
@@ -131,14 +117,35 @@ export class Nucleus {
           return id;
         },
       });
+      ipc.attachLifecycle(manager);
+
+      const queue = await DeploymentQueue.open(paths.root);
+      const history = new DeploymentHistory(store);
+      const deployLog = logs.logger('com.aws.greengrass.deployment.DeploymentService');
+      const deployments = new DeploymentEngine({
+        root: paths.root,
+        store,
+        componentStore: new ComponentStore(paths.root),
+        states: manager,
+        platform: devicePlatform(settings.platformOverride),
+        thingName: settings.thingName || undefined,
+        queue,
+        hooks: ipc.safeUpdateHooks,
+        reporters: [history],
+        builtinServices: [...BUILTIN_SERVICES, settings.nucleusName],
+        log: (msg) => deployLog.info('deployment', msg),
+      });
+
       const nucleus = new Nucleus(
         paths,
         store,
         settings,
         manager,
         ipc,
-        tokens,
         resources,
+        deployments,
+        queue,
+        history,
         logs,
         componentLogs,
         lock,
@@ -148,15 +155,11 @@ export class Nucleus {
       store.config.onChange((_kind, node) => {
         const path = node.path();
         if (path[0]?.toLowerCase() !== 'services' || path.some((p) => p.startsWith('_'))) return;
-        if (
-          path.length >= 3 &&
-          path[2].toLowerCase() === 'configuration' &&
-          path.some((p) => /^accesscontrol$/i.test(p))
-        )
-          authorize = policyAuthorizer(buildPolicyIndex(accessControlOf(store!.config.toMap(['services']))));
+        if (path.some((p) => p.toLowerCase() === 'accesscontrol')) nucleus.policiesChanged = true;
         nucleus.scheduleReconcile();
       });
       nucleus.reconcile();
+      deployments.start();
       return nucleus;
     } catch (e) {
       await store?.close().catch(() => undefined);
@@ -167,6 +170,10 @@ export class Nucleus {
 
   /** Converges the running components to the services of the config tree. */
   reconcile(): void {
+    if (this.policiesChanged) {
+      this.policiesChanged = false;
+      this.ipc.refreshPolicies();
+    }
     const defs = serviceDefinitions(
       this.store.config.toMap(['services']),
       readNucleusSettings(this.store.config),
@@ -181,7 +188,7 @@ export class Nucleus {
             .map(([n, c]) => `${n}:${c}`)
             .join(','),
         });
-      for (const name of r.removed) this.tokens.revoke(name);
+      for (const name of r.removed) this.ipc.tokens.revoke(name);
     } catch (e) {
       this.log.error('services-invalid', (e as Error).message);
     }
@@ -191,6 +198,15 @@ export class Nucleus {
     if (this.reconcileQueued || this.stopping) return;
     this.reconcileQueued = true;
     setImmediate(() => {
+      if (this.store.inTransaction) {
+        // act on whole trees only: a deployment's activation or rollback is still writing [LC-16]
+        const off = this.store.onTransactionEnd(() => {
+          off();
+          this.reconcileQueued = false;
+          this.scheduleReconcile();
+        });
+        return;
+      }
       this.reconcileQueued = false;
       if (!this.stopping) this.reconcile();
     });
@@ -203,13 +219,16 @@ export class Nucleus {
       newState: e.newState,
     });
     // memory-only status, as the Java nucleus keeps it under _private [LC-08]
-    this.store.config.set(['services', e.component, '_private', '_State'], e.newState);
+    // (only while the service exists: a removed component must not be recreated by its last event)
+    if (this.store.config.findTopics(['services', e.component]))
+      this.store.config.set(['services', e.component, '_private', '_State'], e.newState);
   }
 
   /** Stops every component (dependers first), then IPC, the tlog and the lock. Idempotent. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       this.log.info('nucleus-shutdown', 'stopping all services');
+      await this.deployments.stop();
       await this.manager.close();
       await this.ipc.close();
       await this.store.close();
@@ -220,18 +239,6 @@ export class Nucleus {
     })();
     return this.stopping;
   }
-}
-
-function accessControlOf(services: JsonObject): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [name, def] of Object.entries(services)) {
-    if (typeof def !== 'object' || def === null || Array.isArray(def)) continue;
-    const conf = Object.entries(def).find(([k]) => k.toLowerCase() === 'configuration')?.[1];
-    if (typeof conf !== 'object' || conf === null || Array.isArray(conf)) continue;
-    const ac = Object.entries(conf).find(([k]) => k.toLowerCase() === 'accesscontrol')?.[1];
-    if (ac !== undefined) out[name] = ac;
-  }
-  return out;
 }
 
 /** [LC-65] component runWith.posixUser -> runWithDefault.posixUser -> the nucleus user if not root. */
