@@ -10,7 +10,10 @@ async function main() {
   let n = 0;
   const publish = async () => {
     n += 1;
-    await client.publishToTopic({ topic, publishMessage: { jsonMessage: { message: { n, at: Date.now() } } } });
+    await client.publishToTopic({
+      topic,
+      publishMessage: { jsonMessage: { message: { n, at: Date.now() } } },
+    });
     console.log(`published ${n} on ${topic}`);
   };
   await publish();
