@@ -94,3 +94,11 @@ export {
   staleKeys,
   type UpdateConfigurationRequest,
 } from './services/configuration-requests.js';
+export {
+  registerUnavailableOperations,
+  PUBLISH_TO_IOT_CORE,
+  SUBSCRIBE_TO_IOT_CORE,
+  PUT_COMPONENT_METRIC,
+  VALIDATE_AUTHORIZATION_TOKEN,
+  STREAM_MANAGER,
+} from './services/unsupported.js';
