@@ -1,5 +1,6 @@
 // accessControl policy evaluation (ipc.md section 5) as pure functions over plain data: the nucleus
 // passes each component's `configuration.accessControl` value; nothing here reads the config tree.
+import { interpolatePolicyResource, type PolicyVariables } from './authorization-interpolation.js';
 import { MQTTPROXY_SERVICE, OPERATIONS } from './model.js';
 import type { AuthorizationCheck } from './types.js';
 
@@ -30,9 +31,13 @@ const stringList = (v: unknown): string[] =>
 
 /**
  * Builds the policy index from `{ componentName: accessControlValue }` [IPC-91..93]. The value may be
- * an object or a JSON string. The principal of each policy is the component that owns it.
+ * an object or a JSON string. The principal of each policy is the component that owns it. Recipe
+ * variables in resources (`{iot:thingName}`, ...) are resolved from `variables` [IPC-99, RC-33].
  */
-export function buildPolicyIndex(accessControlByComponent: Record<string, unknown>): PolicyIndex {
+export function buildPolicyIndex(
+  accessControlByComponent: Record<string, unknown>,
+  variables: PolicyVariables = {},
+): PolicyIndex {
   const warnings: string[] = [];
   const services = new Map<string, Map<string, Map<string, Permission[]>>>();
   const voided = new Set<string>();
@@ -71,7 +76,12 @@ export function buildPolicyIndex(accessControlByComponent: Record<string, unknow
           warnings.push(`${component}: policy ${policyId} has no operations and is skipped`);
           continue;
         }
-        const resources = stringList(prop(policy, 'resources')).filter((r) => {
+        const resources = stringList(prop(policy, 'resources')).map((r) => {
+          const resolved = interpolatePolicyResource(r, component, variables);
+          warnings.push(...resolved.warnings);
+          return resolved.value;
+        });
+        const usable = resources.filter((r) => {
           if (hasBareQuestionMark(r)) {
             warnings.push(
               `${component}: policy ${policyId} resource ${JSON.stringify(r)} contains a bare '?' and is dropped`,
@@ -92,7 +102,7 @@ export function buildPolicyIndex(accessControlByComponent: Record<string, unknow
           byPrincipal.set(component, byOp);
           const list = byOp.get(op) ?? [];
           byOp.set(op, list);
-          list.push({ policyId, resources });
+          list.push({ policyId, resources: usable });
         }
       }
     }
