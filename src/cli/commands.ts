@@ -3,6 +3,11 @@ import type { CommandEntry } from './command.js';
 
 export const commands: CommandEntry[] = [
   {
+    name: 'demo',
+    summary: 'the main job: local cloud + nucleus + example components, state shown live until Ctrl-C',
+    load: async () => (await import('./demo-command.js')).demoCommand,
+  },
+  {
     name: 'run',
     summary: 'run the nucleus daemon on a root directory until SIGTERM/SIGINT',
     load: async () => (await import('./run-command.js')).runCommand,

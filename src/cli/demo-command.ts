@@ -1,0 +1,168 @@
+// `tendril demo`: Tendril's main job on one machine. It starts the local cloud, registers the example
+// components through the Greengrass V2 API (the unmodified AWS SDK client), starts a nucleus, deploys
+// the examples to it, and shows their state live until Ctrl-C, which stops everything cleanly.
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Command } from './command.js';
+
+const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const examples = join(packageRoot, 'examples', 'components');
+const EXAMPLES: Record<string, string> = {
+  'com.example.HelloWorld': '1.0.0',
+  'com.example.Publisher': '1.0.0',
+  'com.example.Subscriber': '1.0.0',
+};
+
+export const demoCommand: Command = {
+  name: 'demo',
+  summary: 'run the local cloud and a nucleus with the example components, showing their state live',
+  usage: 'demo [--dir DIR] [--seconds N]',
+  options: {
+    dir: { type: 'string' },
+    seconds: { type: 'string' },
+  },
+  optionHelp: {
+    dir: 'where the demo keeps the local cloud data and the nucleus root (default ./.tendril-demo)',
+    seconds: 'stop by itself after N seconds (default: run until Ctrl-C)',
+  },
+  details:
+    'As root the components run as the user nobody; otherwise as the current user.\n' +
+    'Logs: DIR/root/logs/greengrass.log and DIR/root/logs/<Component>.log.',
+  async run(values) {
+    const seconds = values.seconds === undefined ? undefined : Number(values.seconds);
+    if (seconds !== undefined && !(Number.isFinite(seconds) && seconds > 0)) {
+      process.stderr.write(
+        `tendril demo: --seconds: expected a positive number, got '${String(values.seconds)}'\n`,
+      );
+      return 2;
+    }
+    const dir = resolve(String(values.dir ?? '.tendril-demo'));
+    mkdirSync(dir, { recursive: true });
+    chmodSync(dir, 0o755); // the component user must reach the nucleus root inside it
+    const say = (s: string) => process.stdout.write(`${s}\n`);
+
+    // The AWS SDK warns that its releases after January 2027 need Node 22; this one works on Node 20.
+    const emit = process.emitWarning.bind(process);
+    process.emitWarning = ((w: string | Error, ...rest: unknown[]) => {
+      if (String(typeof w === 'string' ? (rest[0] ?? w) : w.name).includes('NodeVersionSupportWarning'))
+        return;
+      (emit as (...a: unknown[]) => void)(w, ...rest);
+    }) as typeof process.emitWarning;
+    const { createLocalCloud } = await import('../localcloud/index.js');
+    const { GreengrassV2Client, CreateComponentVersionCommand, DescribeComponentCommand } =
+      await import('@aws-sdk/client-greengrassv2');
+    const cloud = await createLocalCloud({
+      dataDir: join(dir, 'cloud'),
+      host: '127.0.0.1',
+      port: 0,
+      log: () => {},
+    });
+    say(`local cloud: Greengrass V2 API at ${cloud.endpoint}`);
+    const gg = new GreengrassV2Client({
+      endpoint: cloud.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'demo', secretAccessKey: 'demo' },
+    });
+
+    // Register the example components through the API, as a fleet operator would.
+    for (const [name, version] of Object.entries(EXAMPLES)) {
+      const artifactDir = join(examples, 'artifacts', name, version);
+      for (const file of readdirSync(artifactDir)) {
+        const uri = `greengrass:${file}`;
+        const query = new URLSearchParams({ uri, componentName: name, componentVersion: version });
+        const res = await fetch(`${cloud.endpoint}/tendril/artifacts?${query}`, {
+          method: 'PUT',
+          body: readFileSync(join(artifactDir, file)),
+        });
+        if (!res.ok) throw new Error(`artifact upload ${name}/${file}: HTTP ${res.status}`);
+      }
+      const recipe = readFileSync(join(examples, 'recipes', `${name}-${version}.yaml`));
+      let arn: string | undefined;
+      try {
+        arn = (await gg.send(new CreateComponentVersionCommand({ inlineRecipe: recipe }))).arn;
+      } catch (e) {
+        if ((e as Error).name !== 'ConflictException') throw e;
+        arn = `arn:aws:greengrass:us-east-1:123456789012:components:${name}:versions:${version}`;
+      }
+      const d = await gg.send(new DescribeComponentCommand({ arn }));
+      say(`  component ${name} ${version}: ${d.status?.componentState}`);
+    }
+
+    const { Nucleus } = await import('../nucleus/index.js');
+    const root = join(dir, 'root');
+    const init = join(dir, 'nucleus.yaml');
+    const { writeFileSync } = await import('node:fs');
+    const user = process.getuid?.() === 0 ? '\n      runWithDefault: { posixUser: "nobody:nogroup" }' : '';
+    writeFileSync(
+      init,
+      `system:\n  thingName: tendril-demo\nservices:\n  aws.greengrass.Nucleus:\n    configuration:\n      awsRegion: us-east-1${user}\n`,
+    );
+    const nucleus = await Nucleus.start({ root, initConfigFile: init });
+    say(`nucleus: root ${root}, IPC ${nucleus.paths.ipcSocket}`);
+
+    // Deploy the examples. (Cloud deployments over IoT Jobs arrive with the cloud connection; until
+    // then the nucleus takes them as a local deployment, the way greengrass-cli does.)
+    const nodePath = join(packageRoot, 'node_modules');
+    const id = `demo-${Date.now()}`;
+    await nucleus.queue.offer({
+      id,
+      type: 'LOCAL',
+      stage: 'DEFAULT',
+      document: {
+        requestId: id,
+        recipeDirectoryPath: join(examples, 'recipes'),
+        artifactsDirectoryPath: join(examples, 'artifacts'),
+        rootComponentVersionsToAdd: EXAMPLES,
+        componentToConfiguration: {
+          'com.example.Publisher': { MERGE: { NodePath: nodePath } },
+          'com.example.Subscriber': { MERGE: { NodePath: nodePath } },
+        },
+      },
+    });
+    say(`deployment ${id} queued: ${Object.keys(EXAMPLES).join(', ')}\n`);
+
+    const lastLine = (c: string): string => {
+      const f = join(root, 'logs', `${c}.log`);
+      if (!existsSync(f)) return '';
+      const lines = readFileSync(f, 'utf8').trimEnd().split('\n');
+      const m = /\] \([^)]*\) [^:]+: (?:stdout|stderr)\. (.*?)\. \{scriptName/.exec(lines.at(-1) ?? '');
+      return m ? m[1] : '';
+    };
+    const render = () => {
+      const rows = Object.keys(EXAMPLES).map((c) => {
+        const s = nucleus.manager.get(c)?.status();
+        return `  ${c.padEnd(24)} ${(s?.state ?? 'QUEUED').padEnd(10)} ${lastLine(c).slice(0, 60)}`;
+      });
+      const dep = nucleus.history.get(id);
+      return [
+        `deployment ${id}: ${dep?.status ?? 'IN_PROGRESS'}   (Ctrl-C to stop)`,
+        `  ${'component'.padEnd(24)} ${'state'.padEnd(10)} last output`,
+        ...rows,
+      ];
+    };
+    const tty = process.stdout.isTTY;
+    let printed = 0;
+    const tick = () => {
+      const lines = render();
+      if (tty && printed) process.stdout.write(`\x1b[${printed}A\x1b[J`);
+      process.stdout.write(lines.join('\n') + '\n');
+      printed = lines.length;
+    };
+    tick();
+    const timer = setInterval(tick, tty ? 1000 : 5000);
+    await new Promise<void>((done) => {
+      process.once('SIGINT', done);
+      process.once('SIGTERM', done);
+      if (seconds !== undefined) setTimeout(done, seconds * 1000).unref();
+    });
+    clearInterval(timer);
+    tick();
+    say('\nstopping: components (dependers first), nucleus, local cloud');
+    await nucleus.stop();
+    await cloud.close();
+    gg.destroy();
+    say('stopped.');
+    return 0;
+  },
+};
