@@ -36,7 +36,7 @@ export function interpolatePolicyResource(
   vars: PolicyVariables,
 ): { value: string; warnings: string[] } {
   const warnings: string[] = [];
-  const value = resource.replace(PLACEHOLDER, (whole, a: string, b: string | undefined, key: string) => {
+  const value = resource.replace(PLACEHOLDER, (whole, a: string, b: string | undefined) => {
     const leave = (why: string) => {
       warnings.push(
         `${component}: policy resource ${JSON.stringify(resource)}: ${whole} ${why}; left unchanged`,
