@@ -21,6 +21,7 @@ import { devicePlatform } from '../recipe/index.js';
 import { componentBaseEnv } from './component-env.js';
 import { DeploymentHistory } from './deployment-history.js';
 import { acquireInstanceLock, type InstanceLock } from './instance-lock.js';
+import { startCliService } from './cli-backend.js';
 import { startNucleusIpc, type NucleusIpc } from './ipc-wiring.js';
 import { readNucleusSettings, type NucleusSettings } from './nucleus-config.js';
 import { createRootLayout, type RootPaths } from './root-layout.js';
@@ -152,6 +153,7 @@ export class Nucleus {
         log,
       );
       manager.onStateChange((e) => nucleus.onStateChange(e));
+      startCliService(nucleus); // Greengrass CLI operations and <root>/cli_ipc_info [IPC-88, CF-75]
       store.config.onChange((_kind, node) => {
         const path = node.path();
         if (path[0]?.toLowerCase() !== 'services' || path.some((p) => p.startsWith('_'))) return;
