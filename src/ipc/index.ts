@@ -134,30 +134,3 @@ export {
   interpolatePolicyResource,
   type PolicyVariables,
 } from './authorization-interpolation.js';
-export {
-  CliService,
-  CLI_PRINCIPAL,
-  CREATE_LOCAL_DEPLOYMENT,
-  CANCEL_LOCAL_DEPLOYMENT,
-  GET_LOCAL_DEPLOYMENT_STATUS,
-  LIST_LOCAL_DEPLOYMENTS,
-  LIST_COMPONENTS,
-  GET_COMPONENT_DETAILS,
-  RESTART_COMPONENT,
-  STOP_COMPONENT,
-  CREATE_DEBUG_PASSWORD,
-  type CancelResult,
-  type CliBackend,
-  type CliComponentDetails,
-  type CliComponentState,
-  type CliServiceOptions,
-  type ComponentActionResult,
-  type LocalDeploymentInfo,
-  type LocalDeploymentStatus,
-} from './services/cli.js';
-export {
-  parseCreateLocalDeployment,
-  type FailureHandlingPolicy,
-  type LocalDeploymentRequest,
-  type RunWithInfo,
-} from './services/cli-requests.js';
