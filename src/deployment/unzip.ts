@@ -9,7 +9,7 @@ import { chmod, mkdir, open, realpath, rename, rm, symlink } from 'node:fs/promi
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import yauzl from 'yauzl';
+import type yauzl from 'yauzl';
 
 export interface ZipLimits {
   /** Cap on the sum of the entries' uncompressed sizes; default 4 GiB. */
@@ -84,9 +84,13 @@ interface EntryInfo {
   entry: yauzl.Entry;
 }
 
-function openZip(archive: string): Promise<yauzl.ZipFile> {
+// loaded on first use: most deployments carry no ZIP, and the daemon's idle memory counts
+let yauzlModule: Promise<typeof yauzl> | undefined;
+
+async function openZip(archive: string): Promise<yauzl.ZipFile> {
+  const lib = await (yauzlModule ??= import('yauzl').then((m) => m.default));
   return new Promise((resolve, reject) => {
-    yauzl.open(archive, { lazyEntries: true, autoClose: false, validateEntrySizes: true }, (err, zip) => {
+    lib.open(archive, { lazyEntries: true, autoClose: false, validateEntrySizes: true }, (err, zip) => {
       if (err) reject(wrap(archive, err));
       else resolve(zip);
     });

@@ -21,8 +21,6 @@ export interface ShellLauncherOptions {
   cgroups?: CgroupController;
   /** default /usr/bin/setpriv */
   setpriv?: string;
-  /** re-add the tree to the cgroups this long after spawn to catch races [LC-78]; default 1000 */
-  cgroupReaddMs?: number;
 }
 
 export const DEFAULT_GRACE_MS = 5000;
@@ -157,11 +155,8 @@ export class ShellProcessLauncher implements ProcessLauncher {
         throw new Error(`cannot put ${where} into its cgroups: ${(err as Error).message}`, { cause: err });
       }
       gate.end('go\n');
-      const readd = setTimeout(() => {
-        void cgroups.addProcess(spec.component, pid).catch(() => undefined);
-      }, this.options.cgroupReaddMs ?? 1000);
-      readd.unref();
-      child.once('exit', () => clearTimeout(readd));
+      // No re-add a second later, as the reference needs [LC-78]: the gate is placed before it
+      // execs the step, so every descendant is born inside the cgroups and there is no race to catch.
     }
     return new ShellStepProcess(child, pid, spec, cgroups);
   }
