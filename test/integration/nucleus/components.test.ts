@@ -1,7 +1,7 @@
 // The nucleus running real components under real cgroups and users, as a device would (CI runs as root).
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Nucleus } from '../../../src/nucleus/index.js';
@@ -136,5 +136,50 @@ describe('nucleus: components under cgroup limits and their posix user', functio
     const status = nucleus!.manager.get(name)!.status();
     expect(status.statusCode).to.match(/MISSING_DEFAULT_RUNWITH|RUN_/);
     expect(status.statusReason).to.contain('no_such_user_xyz');
+  });
+
+  it('[LC-71][LC-46][CF-70][CF-54] the spec environment, RequiresPrivilege as root, and a work dir owned by the component user', async () => {
+    const name = `Env${tag}`;
+    const n = await start(
+      [
+        `  ${name}:`,
+        '    setenv: { FROM_SERVICE: svc }',
+        '    lifecycle:',
+        '      install: { requiresPrivilege: true, script: "echo install-uid=$(id -u)" }',
+        '      run:',
+        '        setenv: { FROM_STEP: step }',
+        '        script: "echo uid=$(id -u) svcuid=${#SVCUID} region=$AWS_REGION sock=$AWS_GG_NUCLEUS_DOMAIN_SOCKET_FILEPATH_FOR_COMPONENT svc=$FROM_SERVICE step=$FROM_STEP ver=$GGC_VERSION cwd=$(pwd) end"',
+      ].join('\n') + '\n',
+    );
+    await waitFor('FINISHED', () => events.find((e) => e.component === name && e.newState === 'FINISHED'));
+    const log = readFileSync(join(dir, 'root', 'logs', `${name}.log`), 'utf8');
+    const uid = execFileSync('id', ['-u', USER], { encoding: 'utf8' }).trim();
+    expect(log).to.contain('install-uid=0');
+    const m = /uid=(\d+) svcuid=(\d+) region=(\S+) sock=(\S+) svc=(\S+) step=(\S+) ver=(\S+) cwd=(\S+)/.exec(
+      log,
+    );
+    expect(m, log).to.not.equal(null);
+    expect(m![1]).to.equal(uid);
+    expect(m![2]).to.equal('16'); // a 16-character SVCUID [CF-81]
+    expect(m![3]).to.equal('us-east-1');
+    expect(m![4]).to.equal(n.ipc.plan.componentPath);
+    expect([m![5], m![6]]).to.deep.equal(['svc', 'step']);
+    expect(m![7]).to.match(/^\d+\.\d+\.\d+/);
+    expect(m![8]).to.equal(join(dir, 'root', 'work', name));
+    expect(statSync(join(dir, 'root', 'work', name)).uid).to.equal(Number(uid));
+  });
+
+  it('[LC-75][CF-37] the nucleus runWithDefault.systemResourceLimits apply to a component without its own', async function () {
+    const name = `Dflt${tag}`;
+    const init = join(dir, 'init.yaml');
+    writeFileSync(
+      init,
+      `services:\n  aws.greengrass.Nucleus:\n    configuration:\n      runWithDefault: { posixUser: "${USER}", systemResourceLimits: { memory: 32768 } }\n  ${name}:\n    lifecycle: { run: "exec sleep 1000" }\n`,
+    );
+    nucleus = await Nucleus.start({ root: join(dir, 'root'), initConfigFile: init });
+    if (nucleus.resources.version !== 1) this.skip();
+    await waitFor('RUNNING', () => nucleus!.manager.get(name)?.status().state === 'RUNNING');
+    const file = join(nucleus.resources.root!, 'memory', 'tendril', name, 'memory.limit_in_bytes');
+    expect(readFileSync(file, 'utf8').trim()).to.equal(String(32768 * 1024));
   });
 });
