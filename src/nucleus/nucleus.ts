@@ -26,6 +26,7 @@ import { startNucleusIpc, type NucleusIpc } from './ipc-wiring.js';
 import { readNucleusSettings, type NucleusSettings } from './nucleus-config.js';
 import { createRootLayout, type RootPaths } from './root-layout.js';
 import { serviceDefinitions } from './service-definitions.js';
+import { prepareCloud, type CloudWiring } from './cloud-wiring.js';
 
 /** Services the nucleus provides itself; deployments keep them and never run them as components. */
 const BUILTIN_SERVICES = ['main', 'DeploymentService', 'FleetStatusService', 'TelemetryAgent'];
@@ -43,6 +44,8 @@ export class Nucleus {
   /** Set by config changes under an accessControl node; policies are rebuilt once per reconcile. */
   policiesChanged = false;
   private stopping: Promise<void> | undefined;
+  /** The cloud connection (MQTT, jobs, shadow, fleet status), when configured. */
+  cloud: CloudWiring | undefined;
   private constructor(
     readonly paths: RootPaths,
     readonly store: ConfigStore,
@@ -121,18 +124,31 @@ export class Nucleus {
       ipc.attachLifecycle(manager);
 
       const queue = await DeploymentQueue.open(paths.root);
+      const componentStore = new ComponentStore(paths.root);
+      const platform = devicePlatform(settings.platformOverride);
+      const cloudLog = logs.logger('com.aws.greengrass.mqttclient.MqttClient');
+      const cloud = await prepareCloud({
+        store,
+        queue,
+        componentStore,
+        root: paths.root,
+        nucleusName: settings.nucleusName,
+        platform,
+        log: (msg) => cloudLog.info('cloud', msg),
+      });
       const history = new DeploymentHistory(store);
       const deployLog = logs.logger('com.aws.greengrass.deployment.DeploymentService');
       const deployments = new DeploymentEngine({
         root: paths.root,
         store,
-        componentStore: new ComponentStore(paths.root),
+        componentStore,
         states: manager,
-        platform: devicePlatform(settings.platformOverride),
+        platform,
         thingName: settings.thingName || undefined,
         queue,
         hooks: ipc.safeUpdateHooks,
-        reporters: [history],
+        reporters: [history, ...(cloud?.reporters ?? [])],
+        source: cloud?.source,
         builtinServices: [...BUILTIN_SERVICES, settings.nucleusName],
         log: (msg) => deployLog.info('deployment', msg),
       });
@@ -162,6 +178,8 @@ export class Nucleus {
       });
       nucleus.reconcile();
       deployments.start();
+      nucleus.cloud = cloud;
+      await cloud?.start(deployments, manager);
       return nucleus;
     } catch (e) {
       await store?.close().catch(() => undefined);
@@ -231,6 +249,7 @@ export class Nucleus {
     this.stopping ??= (async () => {
       this.log.info('nucleus-shutdown', 'stopping all services');
       await this.deployments.stop();
+      await this.cloud?.stop();
       await this.manager.close();
       await this.ipc.close();
       await this.store.close();

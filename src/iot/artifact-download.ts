@@ -1,0 +1,105 @@
+// Download of a presigned-URL artifact (cloud.md CL-36..CL-38): streamed to disk in constant memory,
+// resumed from a partial file with `Range: bytes=<offset>-` (a 200 is accepted by skipping the
+// bytes already there), and verified with a streaming digest of the whole file; a file whose digest
+// already matches is not downloaded again.
+import { createHash, type Hash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, rm, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+
+export interface ArtifactDownload {
+  /** Fetches a fresh presigned URL (they expire). */
+  url(): Promise<string>;
+  file: string;
+  /** Base64 digest from the recipe, and its node:crypto algorithm name; undefined = no check. */
+  digest?: string;
+  algorithm?: string;
+  /** Attempts before giving up (default 3); a digest mismatch deletes the file first [CL-38]. */
+  attempts?: number;
+  log?: (msg: string) => void;
+}
+
+export class ArtifactDownloadError extends Error {
+  constructor(
+    readonly code:
+      'ARTIFACT_CHECKSUM_MISMATCH' | 'ARTIFACT_DOWNLOAD_ERROR' | 'GREENGRASS_ARTIFACT_SIZE_NOT_FOUND',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+async function hashFile(file: string, h: Hash): Promise<void> {
+  for await (const chunk of createReadStream(file)) h.update(chunk as Buffer);
+}
+
+const sizeOf = (file: string) =>
+  stat(file).then(
+    (s) => s.size,
+    () => -1,
+  );
+
+/** Returns 'cached' when a matching file was already there, else 'downloaded'. */
+export async function downloadArtifact(d: ArtifactDownload): Promise<'cached' | 'downloaded'> {
+  const alg = d.algorithm ?? 'sha256';
+  const check = async (): Promise<boolean> => {
+    if (d.digest === undefined) return true;
+    const h = createHash(alg);
+    await hashFile(d.file, h);
+    return h.digest('base64') === d.digest;
+  };
+  if ((await sizeOf(d.file)) >= 0 && d.digest !== undefined && (await check())) return 'cached';
+  await mkdir(dirname(d.file), { recursive: true, mode: 0o755 });
+  const attempts = d.attempts ?? 3;
+  let last = '';
+  for (let i = 1; i <= attempts; i++) {
+    try {
+      await fetchInto(d, alg);
+      if (await check()) return 'downloaded';
+      last = `${d.file}: the ${d.algorithm ?? 'SHA-256'} digest does not match the recipe`;
+      await rm(d.file, { force: true });
+      if (i === attempts) throw new ArtifactDownloadError('ARTIFACT_CHECKSUM_MISMATCH', last);
+    } catch (e) {
+      if (e instanceof ArtifactDownloadError && (e.code !== 'ARTIFACT_DOWNLOAD_ERROR' || i === attempts))
+        throw e;
+      last = (e as Error).message;
+      if (i === attempts) throw new ArtifactDownloadError('ARTIFACT_DOWNLOAD_ERROR', last);
+    }
+    d.log?.(`artifact ${d.file}: attempt ${i} failed (${last}); retrying`);
+    await new Promise((r) => setTimeout(r, 500 * i));
+  }
+  throw new ArtifactDownloadError('ARTIFACT_DOWNLOAD_ERROR', last);
+}
+
+/** One GET from the current end of the partial file to the end [CL-37]. */
+async function fetchInto(d: ArtifactDownload, _alg: string): Promise<void> {
+  const offset = Math.max(0, await sizeOf(d.file));
+  const res = await fetch(await d.url(), offset > 0 ? { headers: { range: `bytes=${offset}-` } } : {});
+  if (res.status === 416) return; // already complete: the digest check decides
+  if (!res.ok || !res.body)
+    throw new ArtifactDownloadError('ARTIFACT_DOWNLOAD_ERROR', `GET artifact: HTTP ${res.status}`);
+  if (res.headers.get('content-length') === null && res.status === 200)
+    throw new ArtifactDownloadError(
+      'GREENGRASS_ARTIFACT_SIZE_NOT_FOUND',
+      'the artifact URL gives no Content-Length',
+    );
+  let skip = res.status === 206 ? 0 : offset; // a 200 restarts from byte 0: skip what we have
+  const skipper = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      if (skip >= chunk.length) {
+        skip -= chunk.length;
+        return done();
+      }
+      const out = skip > 0 ? chunk.subarray(skip) : chunk;
+      skip = 0;
+      done(null, out);
+    },
+  });
+  await pipeline(
+    Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>),
+    skipper,
+    createWriteStream(d.file, { flags: offset > 0 ? 'a' : 'w', mode: 0o644 }),
+  );
+}
