@@ -15,6 +15,7 @@ import {
   planSocketPath,
   policyAuthorizer,
   PubSubBroker,
+  registerUnavailableOperations,
   type Authorize,
   type SocketPathPlan,
 } from '../ipc/index.js';
@@ -62,11 +63,26 @@ export async function startNucleusIpc(opts: {
     registry,
   );
   const validator = new ConfigurationValidator().register(registry);
+  // mqttproxy, metric, token and plugin operations: fallbacks; a real handler registered before this wins [IPC-88].
+  registerUnavailableOperations(registry);
   let updates: ComponentUpdateNotifier | undefined;
 
   let authorize: Authorize = () => false;
   const refreshPolicies = () => {
-    const index = buildPolicyIndex(accessControlOf(store.config.toMap(['services'])));
+    const services = store.config.toMap(['services']);
+    const thingName = store.config.get(['system', 'thingName']);
+    const componentVersions = Object.fromEntries(
+      Object.entries(services).flatMap(([name, def]) => {
+        const version = (def as { version?: unknown } | null)?.version;
+        return typeof version === 'string' ? [[name, version]] : [];
+      }),
+    );
+    // Recipe variables in policy resources [IPC-99, RC-33].
+    const index = buildPolicyIndex(accessControlOf(services), {
+      thingName: typeof thingName === 'string' && thingName !== '' ? thingName : undefined,
+      rootPath: opts.rootPath,
+      componentVersions,
+    });
     for (const w of index.warnings) log.warn('ipc-policy', w);
     authorize = policyAuthorizer(index);
   };
