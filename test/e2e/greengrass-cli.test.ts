@@ -95,13 +95,15 @@ describe('e2e: greengrass-cli against a running nucleus', function () {
     expect(id, created.stdout).to.be.a('string');
 
     let status = '';
+    let shown = '';
     for (;;) {
       const r = await greengrassCli(['deployment', 'status', '--deploymentId', id!, '--root', root]);
       expect(r.code, r.stderr).to.equal(0);
+      shown = r.stdout;
       status = /: ([A-Z_]+)$/m.exec(r.stdout)?.[1] ?? '';
       if (status !== 'QUEUED' && status !== 'IN_PROGRESS') break;
     }
-    expect(status).to.equal('SUCCEEDED');
+    expect(status, shown).to.equal('SUCCEEDED');
 
     const listed = await greengrassCli(['deployment', 'list'], { ...process.env, GGC_ROOT_PATH: root });
     expect(listed.code, listed.stderr).to.equal(0);
