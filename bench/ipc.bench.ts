@@ -1,29 +1,42 @@
 // IPC benchmarks: the official greengrasscoreipc client against Tendril's IPC server, each figure
-// beside floors measured in the same run: the same client against a minimal server that answers at
-// once (no service layer), and a raw Unix-socket echo.
+// beside a floor measured in the same run: the same client against a minimal server that answers
+// every request at once with a response of the same size (no service layer, no authorization).
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, connect, type Server } from 'node:net';
+import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { EventStreamCodec, type MessageHeaders } from '@smithy/eventstream-codec';
 import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
 import { io } from 'aws-crt';
 import { greengrasscoreipc } from 'aws-iot-device-sdk-v2';
+import { Configuration } from '../src/config/index.js';
 import {
   buildPolicyIndex,
+  ConfigurationService,
   IpcServer,
   OperationRegistry,
   policyAuthorizer,
   PubSubBroker,
 } from '../src/ipc/index.js';
+import { frame, RawPeer, str } from '../test/integration/ipc/raw.js';
 import type { BenchFigure, BenchSuite } from './harness.js';
 
+type Client = greengrasscoreipc.Client;
 const codec = new EventStreamCodec(toUtf8, fromUtf8);
 const i32 = (value: number) => ({ type: 'integer' as const, value });
 const s = (value: string) => ({ type: 'string' as const, value });
+const SIZES = [100, 1024, 10 * 1024];
+const sizeName = (n: number) => (n >= 1024 ? `${n / 1024} KB` : `${n} B`);
+/** A JSON object whose serialization is about `n` bytes. */
+const blob = (n: number) => ({ data: 'x'.repeat(Math.max(0, n - 11)) });
 
-/** Answers Connect with an accepted ConnectAck and every request with an empty PublishToTopicResponse. */
-function minimalServer(path: string): Promise<Server> {
+/**
+ * Answers Connect with an accepted ConnectAck and every request at once with `{operation}Response`;
+ * the body is `bodies[operation]` or `{}`, so responses are as large as Tendril's.
+ */
+function minimalServer(path: string, bodies: () => Map<string, Buffer>): Promise<Server> {
   const server = createServer((sock) => {
     let buf: Buffer = Buffer.alloc(0);
     sock.on('data', (d: Buffer) => {
@@ -35,17 +48,18 @@ function minimalServer(path: string): Promise<Server> {
         const type = m.headers[':message-type'].value as number;
         const id = m.headers[':stream-id'].value as number;
         const flags = m.headers[':message-flags'].value as number;
+        const op = m.headers.operation?.value as string | undefined;
         let headers: MessageHeaders | undefined;
         if (type === 4) headers = { ':message-type': i32(5), ':message-flags': i32(1), ':stream-id': i32(0) };
-        else if (type === 0 && (flags & 2) === 0)
+        else if (type === 0 && (flags & 2) === 0 && op)
           headers = {
             ':message-type': i32(0),
             ':message-flags': i32(2),
             ':stream-id': i32(id),
             ':content-type': s('application/json'),
-            'service-model-type': s('aws.greengrass#PublishToTopicResponse'),
+            'service-model-type': s(`${op}Response`),
           };
-        if (headers) sock.write(codec.encode({ headers, body: Buffer.from('{}') }));
+        if (headers) sock.write(codec.encode({ headers, body: bodies().get(op ?? '') ?? Buffer.from('{}') }));
       }
     });
     sock.on('error', () => {});
@@ -53,7 +67,7 @@ function minimalServer(path: string): Promise<Server> {
   return new Promise((resolve) => server.listen(path, () => resolve(server)));
 }
 
-function sdkClient(path: string, token: string): greengrasscoreipc.Client {
+function sdkClient(path: string, token: string): Client {
   return greengrasscoreipc.createClient({
     hostName: path,
     port: 0,
@@ -65,153 +79,238 @@ function sdkClient(path: string, token: string): greengrasscoreipc.Client {
   });
 }
 
-const publish = (c: greengrasscoreipc.Client, topic: string, i: number) =>
-  c.publishToTopic({ topic, publishMessage: { jsonMessage: { message: { i } } } });
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
 
-/** Mean microseconds per sequential PublishToTopic round trip. */
-async function roundTrip(c: greengrasscoreipc.Client, n: number): Promise<number> {
-  for (let i = 0; i < Math.min(200, n); i++) await publish(c, 'bench/rt', i);
-  const t0 = process.hrtime.bigint();
-  for (let i = 0; i < n; i++) await publish(c, 'bench/rt', i);
-  return Number(process.hrtime.bigint() - t0) / 1e3 / n;
+interface Percentiles {
+  p50: number;
+  p99: number;
 }
 
-/** Requests per second with `window` publishes in flight. */
-async function pipelined(
-  c: greengrasscoreipc.Client,
+/**
+ * p50/p99 microseconds of `n` sequential calls of each of `a` and `b`, after a warm-up. The two are
+ * measured in alternating blocks so that drift (other load, GC, CPU frequency) hits both alike.
+ */
+async function pairedLatencies(
   n: number,
-  window: number,
-  topic: string,
-): Promise<number> {
+  a: () => Promise<unknown>,
+  b: () => Promise<unknown>,
+): Promise<[Percentiles, Percentiles]> {
+  const block = 250;
+  const samples: [number[], number[]] = [[], []];
+  for (let i = 0; i < 300; i++) {
+    await a();
+    await b();
+  }
+  for (let done = 0; done < n; done += block) {
+    for (const [k, call] of [a, b].entries()) {
+      for (let i = 0; i < block; i++) {
+        const t0 = process.hrtime.bigint();
+        await call();
+        samples[k].push(Number(process.hrtime.bigint() - t0) / 1e3);
+      }
+    }
+  }
+  return samples.map((us) => {
+    us.sort((x, y) => x - y);
+    return { p50: percentile(us, 0.5), p99: percentile(us, 0.99) };
+  }) as [Percentiles, Percentiles];
+}
+
+/** Runs `n` calls with `window` in flight; returns calls per second. */
+async function pipelined(n: number, window: number, call: (i: number) => Promise<unknown>): Promise<number> {
   const t0 = process.hrtime.bigint();
   let next = 0;
   await Promise.all(
     Array.from({ length: window }, async () => {
-      while (next < n) await publish(c, topic, next++);
+      while (next < n) await call(next++);
     }),
   );
   return n / (Number(process.hrtime.bigint() - t0) / 1e9);
 }
 
-/** Mean microseconds per raw Unix-socket echo round trip of a small frame. */
-async function rawEcho(path: string, n: number): Promise<number> {
-  const server = createServer((sock) => sock.pipe(sock));
-  await new Promise<void>((r) => server.listen(path, () => r()));
-  const sock = connect(path);
-  await new Promise<void>((r) => sock.once('connect', () => r()));
-  const payload = Buffer.alloc(120, 1);
-  const once = () =>
-    new Promise<void>((resolve) => {
-      let got = 0;
-      const on = (d: Buffer) => {
-        got += d.length;
-        if (got >= payload.length) {
-          sock.off('data', on);
-          resolve();
-        }
-      };
-      sock.on('data', on);
-      sock.write(payload);
-    });
-  for (let i = 0; i < 200; i++) await once();
-  const t0 = process.hrtime.bigint();
-  for (let i = 0; i < n; i++) await once();
-  const us = Number(process.hrtime.bigint() - t0) / 1e3 / n;
-  sock.destroy();
-  await new Promise<void>((r) => server.close(() => r()));
-  return us;
+const publish = (c: Client, topic: string, message: object) =>
+  c.publishToTopic({ topic, publishMessage: { jsonMessage: { message } } });
+
+/** Heap plus array buffers after a forced full GC. */
+function memoryAfterGc(): number {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  for (let i = 0; i < 3; i++) gc();
+  const m = process.memoryUsage();
+  return m.heapUsed + m.arrayBuffers;
 }
+
+const figure = (
+  name: string,
+  value: number,
+  unit: string,
+  floorName: string,
+  floor: number,
+  better: 'higher' | 'lower',
+  target?: string,
+): BenchFigure => ({ name, value, unit, floor: { name: floorName, value: floor }, better, target });
 
 const suite: BenchSuite = {
   title: 'IPC (official greengrasscoreipc client over a Unix socket)',
   async run({ quick }): Promise<BenchFigure[]> {
-    const n = quick ? 2_000 : 20_000;
+    const n = quick ? 1_000 : 5_000;
+    const nThroughput = quick ? 5_000 : 20_000;
     const dir = await mkdtemp(join(tmpdir(), 'tendril-ipc-bench-'));
+    const figures: BenchFigure[] = [];
     try {
-      // Tendril server
+      // ---- Tendril server with the pub/sub and configuration services ----
+      const config = new Configuration();
+      const configFor = (size: number) => ({ [`v${size}`]: blob(size) });
+      config.merge({
+        services: { Publisher: { configuration: Object.assign({}, ...SIZES.map(configFor)) } },
+      });
       const registry = new OperationRegistry();
-      new PubSubBroker().register(registry);
-      const tokens = new Map([
-        ['PUB', 'Publisher'],
-        ['SUB', 'Subscriber'],
-      ]);
+      const broker = new PubSubBroker().register(registry);
+      const configuration = new ConfigurationService({ config }).register(registry);
+      const tokens = new Map([['PUB', 'Publisher']]);
+      for (let i = 0; i < 10; i++) tokens.set(`SUB${i}`, 'Subscriber');
+      const allow = { operations: ['*'], resources: ['bench/*'] };
       const server = new IpcServer({
         socketPath: join(dir, 'ipc.socket'),
         authenticate: (t) => tokens.get(t),
         authorize: policyAuthorizer(
           buildPolicyIndex({
-            Publisher: { 'aws.greengrass.ipc.pubsub': { p: { operations: ['*'], resources: ['bench/*'] } } },
-            Subscriber: { 'aws.greengrass.ipc.pubsub': { s: { operations: ['*'], resources: ['bench/*'] } } },
+            Publisher: { 'aws.greengrass.ipc.pubsub': { p: allow } },
+            Subscriber: { 'aws.greengrass.ipc.pubsub': { s: allow } },
           }),
         ),
         registry,
-        limits: { subscriberQueueLength: n },
+        limits: { subscriberQueueLength: nThroughput },
       });
       await server.listen();
+
+      // ---- the floor ----
+      let floorBodies = new Map<string, Buffer>();
+      const minimal = await minimalServer(join(dir, 'min.socket'), () => floorBodies);
+      const floorClient = sdkClient(join(dir, 'min.socket'), 'X');
+      await floorClient.connect();
+
       const pub = sdkClient(server.socketPath, 'PUB');
-      const subClient = sdkClient(server.socketPath, 'SUB');
       await pub.connect();
-      await subClient.connect();
-      const rtTendril = await roundTrip(pub, n);
+      const rt: { name: string; t: Percentiles; f: Percentiles }[] = [];
+      for (const size of SIZES) {
+        const message = blob(size);
+        const keyPath = [`v${size}`];
+        // GetConfiguration answers {componentName, value: {v<size>: blob}}; the floor sends the same bytes.
+        const answer = await pub.getConfiguration({ keyPath });
+        floorBodies = new Map([['aws.greengrass#GetConfiguration', Buffer.from(JSON.stringify(answer))]]);
+        const [getT, getF] = await pairedLatencies(
+          n,
+          () => pub.getConfiguration({ keyPath }),
+          () => floorClient.getConfiguration({ keyPath }),
+        );
+        rt.push({ name: `GetConfiguration round trip, ${sizeName(size)} value`, t: getT, f: getF });
+        const [pubT, pubF] = await pairedLatencies(
+          n,
+          () => publish(pub, 'bench/rt', message),
+          () => publish(floorClient, 'bench/rt', message),
+        );
+        rt.push({
+          name: `PublishToTopic round trip, ${sizeName(size)} message (no subscribers)`,
+          t: pubT,
+          f: pubF,
+        });
+      }
+      for (const r of rt) {
+        figures.push(
+          figure(
+            `${r.name}, p50`,
+            r.t.p50,
+            'us',
+            'same client, minimal ack server, p50',
+            r.f.p50,
+            'lower',
+            'within 1.25x of the floor',
+          ),
+          figure(`${r.name}, p99`, r.t.p99, 'us', 'same client, minimal ack server, p99', r.f.p99, 'lower'),
+        );
+      }
 
-      const sub = subClient.subscribeToTopic({ topic: 'bench/stream' });
-      let received = 0;
-      let allIn: () => void = () => {};
-      const done = new Promise<void>((r) => (allIn = r));
-      sub.on('message', () => {
-        if (++received === n) allIn();
-      });
-      await sub.activate();
-      const t0 = process.hrtime.bigint();
-      await pipelined(pub, n, 64, 'bench/stream');
-      await done;
-      const pubsubRate = n / (Number(process.hrtime.bigint() - t0) / 1e9);
-      const dropped = server.stats().droppedEvents;
-      if (dropped > 0) throw new Error(`benchmark subscriber dropped ${dropped} events`);
-      await sub.close();
+      // ---- delivered messages/s, 1 KB, 64 publishes in flight, 1 and 10 subscribers ----
+      const floorRate = await pipelined(nThroughput, 64, () =>
+        publish(floorClient, 'bench/stream', blob(1024)),
+      );
+      for (const subscribers of [1, 10]) {
+        const clients: Client[] = [];
+        let delivered = 0;
+        const expected = nThroughput * subscribers;
+        let allIn: () => void = () => {};
+        const done = new Promise<void>((r) => (allIn = r));
+        for (let i = 0; i < subscribers; i++) {
+          const c = sdkClient(server.socketPath, `SUB${i}`);
+          await c.connect();
+          clients.push(c);
+          const op = c.subscribeToTopic({ topic: 'bench/stream' });
+          op.on('message', () => {
+            if (++delivered === expected) allIn();
+          });
+          await op.activate();
+        }
+        const t0 = process.hrtime.bigint();
+        await pipelined(nThroughput, 64, () => publish(pub, 'bench/stream', blob(1024)));
+        await done;
+        const rate = expected / (Number(process.hrtime.bigint() - t0) / 1e9);
+        if (server.stats().droppedEvents > 0)
+          throw new Error(`subscribers dropped ${server.stats().droppedEvents} events`);
+        for (const c of clients) await c.close();
+        figures.push(
+          figure(
+            `PublishToTopic 1 KB -> ${subscribers} subscriber${subscribers > 1 ? 's' : ''}, 64 in flight, delivered messages`,
+            rate,
+            'msg/s',
+            'same client, 64 in flight, minimal ack server, requests',
+            floorRate,
+            'higher',
+            '>= 70% of the floor (ratio <= 1.43x)',
+          ),
+        );
+      }
       await pub.close();
-      await subClient.close();
-      await server.close();
-
-      // Floor 1: the same client against a server that answers at once.
-      const minPath = join(dir, 'min.socket');
-      const minimal = await minimalServer(minPath);
-      const minClient = sdkClient(minPath, 'X');
-      await minClient.connect();
-      const rtMinimal = await roundTrip(minClient, n);
-      const pipeMinimal = await pipelined(minClient, n, 64, 'bench/stream');
-      await minClient.close();
+      await floorClient.close();
       await new Promise<void>((r) => minimal.close(() => r()));
 
-      // Floor 2: a raw Unix-socket echo.
-      const echo = await rawEcho(join(dir, 'echo.socket'), n);
-
-      return [
-        {
-          name: 'PublishToTopic round trip (no subscribers)',
-          value: rtTendril,
-          unit: 'us',
-          floor: { name: 'same client, minimal ack server', value: rtMinimal },
-          better: 'lower',
-        },
-        {
-          name: 'PublishToTopic round trip (no subscribers), against the socket floor',
-          value: rtTendril,
-          unit: 'us',
-          floor: { name: 'raw Unix-socket echo of 120 B', value: echo },
-          better: 'lower',
-        },
-        {
-          name: 'pub/sub throughput, 1 publisher (64 in flight) -> 1 subscriber, delivered',
-          value: pubsubRate,
-          unit: 'msg/s',
-          floor: { name: 'same client, 64 in flight, minimal ack server', value: pipeMinimal },
-          better: 'higher',
-        },
-      ];
+      // ---- server memory per 1,000 subscriptions (raw peers: no client library in this heap) ----
+      await new Promise((r) => setTimeout(r, 200));
+      const before = memoryAfterGc();
+      const peers: RawPeer[] = [];
+      const SUBS = 1000;
+      const token = [...tokens.entries()].find(([, c]) => c === 'Subscriber')![0];
+      for (let p = 0; p < SUBS / 100; p++) {
+        const peer = await RawPeer.open(server.socketPath);
+        await peer.handshake(token);
+        for (let i = 1; i <= 100; i++) {
+          const topic = `bench/mem/${p}/${i}/+`;
+          peer.send(
+            frame(0, 0, i, { operation: str('aws.greengrass#SubscribeToTopic') }, JSON.stringify({ topic })),
+          );
+        }
+        await peer.waitFor(101);
+        peer.messages.length = 0;
+        peers.push(peer);
+      }
+      if (broker.subscriptionCount !== SUBS)
+        throw new Error(`expected ${SUBS} subscriptions, got ${broker.subscriptionCount}`);
+      const after = memoryAfterGc();
+      figures.push({
+        name: `server memory growth per 1,000 open subscriptions (heap + buffers after GC, 10 connections)`,
+        value: (after - before) / 1024,
+        unit: 'KB',
+        better: 'lower',
+        target: '< 1024 KB',
+      });
+      for (const p of peers) p.destroy();
+      configuration.close();
+      await server.close();
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+    return figures;
   },
 };
 export default suite;
