@@ -10,6 +10,7 @@ import {
   LocalCloudStore,
   provisionDevice,
   ProvisionError,
+  type AccessKey,
   type DeviceEndpoints,
   type ProvisionResult,
 } from '../localcloud/index.js';
@@ -19,6 +20,8 @@ export interface LocalCloudRunOptions {
   dataDir: string;
   host: string;
   port: number;
+  /** --check-credentials: the keys control-plane requests must be SigV4-signed with; unset = no checking. */
+  credentials?: AccessKey[];
 }
 
 export interface LocalCloudEndpoints extends DeviceEndpoints {
@@ -94,6 +97,38 @@ export async function runProvision(opts: ProvisionOptions): Promise<ProvisionRes
   }
 }
 
+/**
+ * --check-credentials ACCESS_KEY_ID:SECRET, repeatable and comma-separated. The secret is never echoed
+ * in an error; a key id may not hold whitespace, '/', ':' or ','.
+ */
+export function parseCredentialsFlag(raw: unknown): AccessKey[] | undefined {
+  if (raw === undefined) return undefined;
+  const values = Array.isArray(raw) ? raw : [raw];
+  const keys: AccessKey[] = [];
+  const seen = new Set<string>();
+  let n = 0;
+  for (const value of values) {
+    if (typeof value !== 'string')
+      throw new UsageError('--check-credentials expects ACCESS_KEY_ID:SECRET_ACCESS_KEY');
+    for (const item of value.split(',')) {
+      n++;
+      const colon = item.indexOf(':');
+      const id = colon < 0 ? '' : item.slice(0, colon);
+      const secret = colon < 0 ? '' : item.slice(colon + 1);
+      if (colon < 0 || secret === '' || !/^[^\s/:,]+$/.test(id))
+        throw new UsageError(
+          `--check-credentials: entry ${n} is not ACCESS_KEY_ID:SECRET_ACCESS_KEY ` +
+            '(a non-empty key id without whitespace, "/" or ":", a colon, then a non-empty secret; ' +
+            'separate several keys with commas or repeat the flag)',
+        );
+      if (seen.has(id)) throw new UsageError(`--check-credentials: access key ${id} is given more than once`);
+      seen.add(id);
+      keys.push({ accessKeyId: id, secretAccessKey: secret });
+    }
+  }
+  return keys;
+}
+
 /** Parses the command's flags; throws UsageError naming the flag. */
 export function parseLocalCloudFlags(values: Record<string, unknown>): LocalCloudRunOptions {
   const dataDir = values.data;
@@ -104,7 +139,8 @@ export function parseLocalCloudFlags(values: Record<string, unknown>): LocalClou
   const port = Number(rawPort);
   if (!/^\d+$/.test(rawPort) || port > 65535)
     throw new UsageError(`--port must be 0-65535, got '${rawPort}'`);
-  return { dataDir, host, port };
+  const credentials = parseCredentialsFlag(values['check-credentials']);
+  return credentials === undefined ? { dataDir, host, port } : { dataDir, host, port, credentials };
 }
 
 /** Starts the local cloud, writes endpoints.json, and stops when `signal` aborts. */
@@ -119,6 +155,7 @@ export async function runLocalCloud(
     port: opts.port,
     dataPlanePort: opts.dataPlanePort,
     mqttPort: opts.mqttPort,
+    credentials: opts.credentials,
   });
   const endpoints: LocalCloudEndpoints = { controlPlane: cloud.endpoint, ...cloud.device };
   writeFileSync(join(opts.dataDir, 'endpoints.json'), JSON.stringify(endpoints, null, 2) + '\n');
@@ -126,6 +163,11 @@ export async function runLocalCloud(
   out(`device data plane and credentials (mTLS): ${cloud.device.dataPlane}`);
   out(`device MQTT (mTLS, MQTT 3.1.1): ${cloud.device.deviceHost}:${cloud.device.mqttPort}`);
   out(`data directory: ${opts.dataDir} (endpoints in endpoints.json)`);
+  if (opts.credentials !== undefined)
+    out(
+      `control-plane credentials checking: on (${opts.credentials.length} key${opts.credentials.length === 1 ? '' : 's'}: ` +
+        `${opts.credentials.map((k) => k.accessKeyId).join(', ')})`,
+    );
   if (!signal.aborted)
     await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve()));
   await cloud.close();
@@ -139,6 +181,7 @@ export const localcloudCommand: Command = {
     'run the offline Greengrass V2 cloud (control plane, data plane, MQTT) until SIGINT/SIGTERM, or provision a device',
   usage:
     'localcloud --data DIR [--host 127.0.0.1] [--port N] [--data-plane-port N] [--mqtt-port N]\n' +
+    '                  [--check-credentials ACCESS_KEY_ID:SECRET[,...]]...\n' +
     '       localcloud provision --data DIR --thing NAME [--group G] --out OUTDIR',
   options: {
     data: { type: 'string' },
@@ -146,6 +189,7 @@ export const localcloudCommand: Command = {
     port: { type: 'string' },
     'data-plane-port': { type: 'string' },
     'mqtt-port': { type: 'string' },
+    'check-credentials': { type: 'string', multiple: true },
     thing: { type: 'string' },
     group: { type: 'string' },
     out: { type: 'string' },
@@ -156,15 +200,22 @@ export const localcloudCommand: Command = {
     port: 'control-plane port (default 0: any free port)',
     'data-plane-port': 'mTLS data plane and credentials provider port (default 0)',
     'mqtt-port': 'mTLS MQTT broker port (default 0)',
+    'check-credentials':
+      'ACCESS_KEY_ID:SECRET: accept only control-plane requests SigV4-signed with this key (repeat the flag or separate keys with commas; default: any credentials)',
     thing: 'provision: the thing name (certificate CN and MQTT client id)',
     group: 'provision: a thing group to add the thing to (created if missing)',
     out: 'provision: directory for config.yaml, device.pem.crt, private.pem.key, root.ca.pem',
   },
   details:
-    'Point @aws-sdk/client-greengrassv2 at the printed endpoint with any region and dummy credentials.\n' +
+    'Point @aws-sdk/client-greengrassv2 at the printed endpoint with any region and dummy credentials\n' +
+    '(with --check-credentials: region us-east-1 and one of the keys).\n' +
     'Artifacts: place them under DIR/artifacts/s3/<bucket>/<key> (s3:// URIs) or\n' +
     'DIR/artifacts/greengrass/<component>/<version>/<name> (greengrass: URIs), or upload them with\n' +
-    'PUT <endpoint>/tendril/artifacts?uri=<uri>[&componentName=C&componentVersion=V].',
+    'PUT <endpoint>/tendril/artifacts?uri=<uri>[&componentName=C&componentVersion=V].\n' +
+    'With --check-credentials, requests must be SigV4-signed (service greengrass, region us-east-1)\n' +
+    'by one of the keys, x-amz-date within 15 minutes; uploads sign the header\n' +
+    "'x-amz-content-sha256: UNSIGNED-PAYLOAD' (curl --aws-sigv4 aws:amz:us-east-1:greengrass --user ID:SECRET).\n" +
+    'Presigned download URLs need no signature. Flags are visible to other local users (ps).',
   async run(values, positionals) {
     if (positionals[0] === 'provision') {
       const result = await runProvision(parseProvisionFlags(values));

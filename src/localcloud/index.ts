@@ -1,6 +1,7 @@
 // Public face of src/localcloud (shared/DESIGN.md: other folders import only this file).
 export { createLocalCloud } from './localcloud.js';
 export type { LocalCloud, LocalCloudOptions } from './localcloud.js';
+export type { AccessKey } from './sigv4.js';
 export { LocalCloudEvents } from './context.js';
 export type { LocalCloudEventMap } from './context.js';
 export { LocalCloudStore } from './store/index.js';

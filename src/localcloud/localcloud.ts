@@ -24,11 +24,12 @@ import {
   type ProvisionRequest,
   type ProvisionResult,
 } from './device/provision.js';
-import { validationError } from './http/errors.js';
+import { ApiError, validationError } from './http/errors.js';
 import { thingName } from './validate.js';
 import type { ShadowRecord } from './store/index.js';
 import { Router } from './http/router.js';
-import { requestListener } from './http/server.js';
+import { requestListener, sendError, type RawHandler } from './http/server.js';
+import { SigV4Verifier, type AccessKey } from './sigv4.js';
 import { LocalCloudStore } from './store/index.js';
 
 export interface LocalCloudOptions {
@@ -54,6 +55,12 @@ export interface LocalCloudOptions {
   devicePolicy?: DevicePolicy;
   /** Role aliases the credentials provider knows; default ['GreengrassV2TokenExchangeRoleAlias']. */
   roleAliases?: string[];
+  /**
+   * When set, every control-plane request (not the presigned download URLs, which carry their own
+   * signature) must be AWS SigV4-signed for service `greengrass` and this cloud's region by one of these
+   * keys, with x-amz-date within 15 minutes. Default: off, any credentials are accepted [CP-02].
+   */
+  credentials?: AccessKey[];
 }
 
 export interface LocalCloud {
@@ -83,6 +90,30 @@ export interface LocalCloud {
   close(): Promise<void>;
 }
 
+/** The presigned GET routes: their URL carries its own signature (CL-34, CL-39). */
+const PRESIGNED_PATHS = new Set(['/tendril/artifacts/download', '/tendril/deployment-configuration']);
+
+/**
+ * With credentials checking on, the local routes that stream their body (artifact upload) need a SigV4
+ * signature too, over the headers with `x-amz-content-sha256: UNSIGNED-PAYLOAD`; checked before the raw
+ * handler sees the request. Returns true (handled) only when it refuses the request.
+ */
+function rawRouteGate(verifier: SigV4Verifier): RawHandler {
+  return async (req, res, url) => {
+    if (!url.pathname.startsWith('/tendril/')) return false;
+    if (req.method === 'GET' && PRESIGNED_PATHS.has(url.pathname)) return false;
+    try {
+      await verifier.verify(req, 'streamed');
+      return false;
+    } catch (e) {
+      if (!(e instanceof ApiError)) throw e;
+      req.resume();
+      sendError(res, e);
+      return true;
+    }
+  };
+}
+
 function formatHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
@@ -90,6 +121,11 @@ function formatHost(host: string): string {
 export async function createLocalCloud(opts: LocalCloudOptions): Promise<LocalCloud> {
   const host = opts.host ?? '127.0.0.1';
   const log = opts.log ?? ((msg: string) => process.stderr.write(`localcloud: ${msg}\n`));
+  const region = opts.region ?? 'us-east-1';
+  const now = opts.now ?? Date.now;
+  // Checked before anything is opened: a bad key list throws a TypeError naming it.
+  const verifier =
+    opts.credentials === undefined ? undefined : new SigV4Verifier(opts.credentials, region, now);
   const store = new LocalCloudStore(opts.dataDir);
   const artifacts = new ArtifactStore(opts.dataDir, store.secret);
   const settler = new ComponentSettler(store, artifacts, log);
@@ -99,10 +135,10 @@ export async function createLocalCloud(opts: LocalCloudOptions): Promise<LocalCl
     store,
     arn: {
       partition: 'aws',
-      region: opts.region ?? 'us-east-1',
+      region,
       accountId: opts.accountId ?? '123456789012',
     },
-    now: opts.now ?? Date.now,
+    now,
     artifacts,
     events,
     baseUrl: () => endpoint,
@@ -120,8 +156,13 @@ export async function createLocalCloud(opts: LocalCloudOptions): Promise<LocalCl
     ...resolveRoutes(ctx),
     ...tagRoutes(ctx),
   );
+  const raw = [artifactRawHandler(ctx), deploymentConfigurationRawHandler(ctx)];
   const server: Server = createServer(
-    requestListener(router, [artifactRawHandler(ctx), deploymentConfigurationRawHandler(ctx)], log),
+    verifier === undefined
+      ? requestListener(router, raw, log)
+      : requestListener(router, [rawRouteGate(verifier), ...raw], log, (req, body) =>
+          verifier.verify(req, body),
+        ),
   );
   try {
     await new Promise<void>((resolve, reject) => {

@@ -9,13 +9,24 @@ import type { Router } from './router.js';
 /** A route outside the Greengrass API (e.g. local artifact upload); returns false if it does not apply. */
 export type RawHandler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean>;
 
+/**
+ * Checks a Greengrass API request's credentials once its body has been read, before it is routed; throws
+ * ApiError to refuse it (raw handlers run first and do their own checking).
+ */
+export type Authenticator = (req: IncomingMessage, body: Buffer) => Promise<void>;
+
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
 
-export function requestListener(router: Router, raw: RawHandler[], log: (msg: string) => void) {
+export function requestListener(
+  router: Router,
+  raw: RawHandler[],
+  log: (msg: string) => void,
+  authenticate?: Authenticator,
+) {
   return (req: IncomingMessage, res: ServerResponse): void => {
     const requestId = randomUUID();
     res.setHeader('x-amzn-RequestId', requestId);
-    handle(router, raw, req, res).catch((e: unknown) => {
+    handle(router, raw, req, res, authenticate).catch((e: unknown) => {
       const err = e instanceof ApiError ? e : internalError('internal error');
       if (!(e instanceof ApiError)) log(`request ${requestId} ${req.method} ${req.url} failed: ${String(e)}`);
       sendError(res, err);
@@ -23,9 +34,21 @@ export function requestListener(router: Router, raw: RawHandler[], log: (msg: st
   };
 }
 
-async function handle(router: Router, raw: RawHandler[], req: IncomingMessage, res: ServerResponse) {
+async function handle(
+  router: Router,
+  raw: RawHandler[],
+  req: IncomingMessage,
+  res: ServerResponse,
+  authenticate: Authenticator | undefined,
+) {
   const url = new URL(req.url ?? '/', 'http://localhost');
   for (const h of raw) if (await h(req, res, url)) return;
+  let bytes: Buffer | undefined;
+  if (authenticate) {
+    // Credentials first, as AWS does: a refused request learns nothing about routes and changes nothing.
+    bytes = await readBody(req);
+    await authenticate(req, bytes);
+  }
   let match;
   try {
     match = router.match(req.method ?? 'GET', url.pathname);
@@ -34,7 +57,7 @@ async function handle(router: Router, raw: RawHandler[], req: IncomingMessage, r
   }
   if (!match)
     throw validationError(`no operation for ${req.method} ${url.pathname}`, undefined, 'UNKNOWN_OPERATION');
-  const text = await readBody(req);
+  const text = (bytes ?? (await readBody(req))).toString('utf8');
   let body: Record<string, unknown> = {};
   if (text.trim() !== '') {
     let parsed: unknown;
@@ -71,7 +94,7 @@ function clientThing(req: IncomingMessage): string | undefined {
   return typeof cn === 'string' && cn !== '' ? cn : undefined;
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
+function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -84,7 +107,7 @@ function readBody(req: IncomingMessage): Promise<string> {
       }
       chunks.push(c);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
 }
