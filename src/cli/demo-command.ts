@@ -1,13 +1,17 @@
 // `tendril demo`: Tendril's main job on one machine. It starts the local cloud, registers the example
-// components through the Greengrass V2 API (the unmodified AWS SDK client), starts a nucleus, deploys
-// the examples to it, and shows their state live until Ctrl-C, which stops everything cleanly.
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+// components through the Greengrass V2 API (the unmodified AWS SDK client), provisions a device and
+// starts a nucleus connected to the cloud over MQTT with mutual TLS, deploys the examples to the
+// device's thing group through the API (an IoT job), and shows their state live until Ctrl-C.
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import yaml from 'js-yaml';
 import type { Command } from './command.js';
 
 const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const examples = join(packageRoot, 'examples', 'components');
+const THING = 'tendril-demo-core';
+const GROUP = 'TendrilDemo';
 const EXAMPLES: Record<string, string> = {
   'com.example.HelloWorld': '1.0.0',
   'com.example.Publisher': '1.0.0',
@@ -50,8 +54,14 @@ export const demoCommand: Command = {
       (emit as (...a: unknown[]) => void)(w, ...rest);
     }) as typeof process.emitWarning;
     const { createLocalCloud } = await import('../localcloud/index.js');
-    const { GreengrassV2Client, CreateComponentVersionCommand, DescribeComponentCommand } =
-      await import('@aws-sdk/client-greengrassv2');
+    const {
+      GreengrassV2Client,
+      CreateComponentVersionCommand,
+      CreateDeploymentCommand,
+      DescribeComponentCommand,
+      GetCoreDeviceCommand,
+      ListEffectiveDeploymentsCommand,
+    } = await import('@aws-sdk/client-greengrassv2');
     const cloud = await createLocalCloud({
       dataDir: join(dir, 'cloud'),
       host: '127.0.0.1',
@@ -89,38 +99,62 @@ export const demoCommand: Command = {
       say(`  component ${name} ${version}: ${d.status?.componentState}`);
     }
 
+    // A device: a certificate from the local CA and a nucleus config pointing at the local cloud.
+    const device = await cloud.provision({
+      thingName: THING,
+      thingGroup: GROUP,
+      outDir: join(dir, 'device'),
+    });
+    const init = yaml.load(readFileSync(device.configPath, 'utf8')) as {
+      services: Record<string, { configuration: Record<string, unknown> }>;
+    };
+    if (process.getuid?.() === 0)
+      init.services['aws.greengrass.Nucleus'].configuration.runWithDefault = { posixUser: 'nobody:nogroup' };
+    writeFileSync(join(dir, 'device', 'init.yaml'), yaml.dump(init));
+    say(`device: thing ${THING} in group ${GROUP}, certificate from the local CA`);
+
     const { Nucleus } = await import('../nucleus/index.js');
     const root = join(dir, 'root');
-    const init = join(dir, 'nucleus.yaml');
-    const { writeFileSync } = await import('node:fs');
-    const user = process.getuid?.() === 0 ? '\n      runWithDefault: { posixUser: "nobody:nogroup" }' : '';
-    writeFileSync(
-      init,
-      `system:\n  thingName: tendril-demo\nservices:\n  aws.greengrass.Nucleus:\n    configuration:\n      awsRegion: us-east-1${user}\n`,
-    );
-    const nucleus = await Nucleus.start({ root, initConfigFile: init });
+    const nucleus = await Nucleus.start({ root, initConfigFile: join(dir, 'device', 'init.yaml') });
     say(`nucleus: root ${root}, IPC ${nucleus.paths.ipcSocket}`);
+    for (let i = 0; ; i++) {
+      const core = await gg
+        .send(new GetCoreDeviceCommand({ coreDeviceThingName: THING }))
+        .catch(() => undefined);
+      if (core) {
+        say(`  core device ${THING}: ${core.status} (connected over MQTT with mutual TLS)`);
+        break;
+      }
+      if (i > 100) throw new Error('the nucleus did not reach the local cloud within 20 s');
+      await new Promise((r) => setTimeout(r, 200));
+    }
 
-    // Deploy the examples. (Cloud deployments over IoT Jobs arrive with the cloud connection; until
-    // then the nucleus takes them as a local deployment, the way greengrass-cli does.)
+    // Deploy the examples to the thing group through the API; the nucleus receives an IoT job.
     const nodePath = join(packageRoot, 'node_modules');
-    const id = `demo-${Date.now()}`;
-    await nucleus.queue.offer({
-      id,
-      type: 'LOCAL',
-      stage: 'DEFAULT',
-      document: {
-        requestId: id,
-        recipeDirectoryPath: join(examples, 'recipes'),
-        artifactsDirectoryPath: join(examples, 'artifacts'),
-        rootComponentVersionsToAdd: EXAMPLES,
-        componentToConfiguration: {
-          'com.example.Publisher': { MERGE: { NodePath: nodePath } },
-          'com.example.Subscriber': { MERGE: { NodePath: nodePath } },
+    const merge = JSON.stringify({ NodePath: nodePath });
+    const created = await gg.send(
+      new CreateDeploymentCommand({
+        targetArn: `arn:aws:iot:us-east-1:123456789012:thinggroup/${GROUP}`,
+        deploymentName: 'tendril-demo',
+        components: {
+          'com.example.HelloWorld': { componentVersion: '1.0.0' },
+          'com.example.Publisher': { componentVersion: '1.0.0', configurationUpdate: { merge } },
+          'com.example.Subscriber': { componentVersion: '1.0.0', configurationUpdate: { merge } },
         },
-      },
-    });
-    say(`deployment ${id} queued: ${Object.keys(EXAMPLES).join(', ')}\n`);
+      }),
+    );
+    const id = created.deploymentId!;
+    say(`deployment ${id} created for thing group ${GROUP}: ${Object.keys(EXAMPLES).join(', ')}\n`);
+    let cloudStatus = 'QUEUED';
+    const poll = setInterval(() => {
+      void gg
+        .send(new ListEffectiveDeploymentsCommand({ coreDeviceThingName: THING }))
+        .then((r) => {
+          const d = r.effectiveDeployments?.find((e) => e.deploymentId === id);
+          if (d?.coreDeviceExecutionStatus) cloudStatus = d.coreDeviceExecutionStatus;
+        })
+        .catch(() => undefined);
+    }, 1000);
 
     const lastLine = (c: string): string => {
       const f = join(root, 'logs', `${c}.log`);
@@ -134,9 +168,8 @@ export const demoCommand: Command = {
         const s = nucleus.manager.get(c)?.status();
         return `  ${c.padEnd(24)} ${(s?.state ?? 'QUEUED').padEnd(10)} ${lastLine(c).slice(0, 60)}`;
       });
-      const dep = nucleus.history.get(id);
       return [
-        `deployment ${id}: ${dep?.status ?? 'IN_PROGRESS'}   (Ctrl-C to stop)`,
+        `deployment ${id} as the cloud sees it: ${cloudStatus}   (Ctrl-C to stop)`,
         `  ${'component'.padEnd(24)} ${'state'.padEnd(10)} last output`,
         ...rows,
       ];
@@ -157,6 +190,7 @@ export const demoCommand: Command = {
       if (seconds !== undefined) setTimeout(done, seconds * 1000).unref();
     });
     clearInterval(timer);
+    clearInterval(poll);
     tick();
     say('\nstopping: components (dependers first), nucleus, local cloud');
     await nucleus.stop();

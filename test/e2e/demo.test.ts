@@ -14,7 +14,7 @@ describe('e2e: tendril demo (the main job)', function () {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('registers the examples through the API, deploys them, shows them RUNNING with messages flowing, and stops cleanly', async () => {
+  it('registers the examples through the API, deploys them to a provisioned device over IoT Jobs, shows them RUNNING with messages flowing, and stops cleanly', async () => {
     const child = spawnTendril(['demo', '--dir', join(dir, 'demo'), '--seconds', '10']);
     let out = '';
     child.stdout!.on('data', (d) => (out += d));
@@ -23,7 +23,8 @@ describe('e2e: tendril demo (the main job)', function () {
     expect(exit.code, out).to.equal(0);
     for (const c of ['HelloWorld', 'Publisher', 'Subscriber'])
       expect(out).to.contain(`component com.example.${c} 1.0.0: DEPLOYABLE`);
-    expect(out).to.match(/deployment demo-\d+: SUCCEEDED/);
+    expect(out).to.contain('core device tendril-demo-core: HEALTHY');
+    expect(out).to.match(/deployment [0-9a-f-]{36} as the cloud sees it: SUCCEEDED/);
     expect(out).to.match(/com\.example\.Subscriber\s+RUNNING\s+received on tendril\/demo\/counter/);
     expect(out).to.contain('stopped.');
     expect(out).not.to.contain('NodeVersionSupportWarning');
