@@ -2,11 +2,11 @@
 // greengrass-cli does (token from <root>/cli_ipc_info [CF-75]) and as ordinary components
 // [IPC-68..IPC-76, IPC-89, IPC-97]. Components run as real processes under the user nobody.
 import { expect } from 'chai';
+import { officialClient } from '../../support/ipc-client.js';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventstream_rpc, greengrasscoreipc } from 'aws-iot-device-sdk-v2';
-import { io } from 'aws-crt';
 import { Nucleus } from '../../../src/nucleus/index.js';
 import { waitFor } from '../../support/daemon.js';
 
@@ -50,15 +50,7 @@ describe('IPC CLI service (real nucleus, official client)', function () {
   const clients: Client[] = [];
 
   function clientWith(token: string): Promise<Client> {
-    const client = greengrasscoreipc.createClient({
-      hostName: nucleus.ipc.plan.absolutePath,
-      port: 0,
-      socketOptions: new io.SocketOptions(io.SocketType.STREAM, io.SocketDomain.LOCAL),
-      connectTransform: async (options) => {
-        options.message.payload = JSON.stringify({ authToken: token });
-        return options.message;
-      },
-    });
+    const client = officialClient(nucleus.ipc.plan.absolutePath, token);
     clients.push(client);
     return client.connect().then(() => client);
   }

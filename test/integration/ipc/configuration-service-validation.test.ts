@@ -1,11 +1,11 @@
 // Dynamic configuration validation through the official client: SubscribeToValidateConfigurationUpdates,
 // SendConfigurationValidityReport and the deployment engine's `validate` [IPC-64, IPC-65, IPC-112].
 import { expect } from 'chai';
+import { officialClient } from '../../support/ipc-client.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventstream_rpc, greengrasscoreipc } from 'aws-iot-device-sdk-v2';
-import { io } from 'aws-crt';
 import {
   AuthTokenRegistry,
   ConfigurationValidator,
@@ -49,15 +49,7 @@ describe('IPC configuration validation (official client)', function () {
 
   async function connect(component: string): Promise<Client> {
     const token = tokens.issue(component);
-    const client = greengrasscoreipc.createClient({
-      hostName: server.socketPath,
-      port: 0,
-      socketOptions: new io.SocketOptions(io.SocketType.STREAM, io.SocketDomain.LOCAL),
-      connectTransform: async (options) => {
-        options.message.payload = JSON.stringify({ authToken: token });
-        return options.message;
-      },
-    });
+    const client = officialClient(server.socketPath, token);
     clients.push(client);
     await client.connect();
     return client;

@@ -2,11 +2,11 @@
 // GetConfiguration, UpdateConfiguration and SubscribeToConfigurationUpdate (ipc.md section 7,
 // IPC-61..63, IPC-109..111; config.md CF-03, CF-55). Validation: configuration-service-validation.test.ts.
 import { expect } from 'chai';
+import { officialClient } from '../../support/ipc-client.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventstream_rpc, greengrasscoreipc } from 'aws-iot-device-sdk-v2';
-import { io } from 'aws-crt';
 import { ConfigStore, readTlogFile } from '../../../src/config/index.js';
 import {
   AuthTokenRegistry,
@@ -54,15 +54,7 @@ describe('IPC configuration service (official client, real config store)', funct
 
   async function connect(component: string): Promise<Client> {
     const token = tokens.issue(component);
-    const client = greengrasscoreipc.createClient({
-      hostName: server.socketPath,
-      port: 0,
-      socketOptions: new io.SocketOptions(io.SocketType.STREAM, io.SocketDomain.LOCAL),
-      connectTransform: async (options) => {
-        options.message.payload = JSON.stringify({ authToken: token });
-        return options.message;
-      },
-    });
+    const client = officialClient(server.socketPath, token);
     clients.push(client);
     await client.connect();
     return client;

@@ -3,6 +3,7 @@
 // round trips (ipc.md IPC-04, IPC-06, IPC-09, IPC-12, IPC-13, IPC-17, IPC-18, IPC-33, IPC-36, IPC-131).
 // Seeded: FUZZ_SEED=<n> replays a run; the seed is printed. Bounded by SESSIONS and FRAMES_PER_SESSION.
 import { expect } from 'chai';
+import { officialClient } from '../../support/ipc-client.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -10,7 +11,6 @@ import { join } from 'node:path';
 import { EventStreamCodec } from '@smithy/eventstream-codec';
 import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
 import { greengrasscoreipc } from 'aws-iot-device-sdk-v2';
-import { io } from 'aws-crt';
 import { Configuration } from '../../../src/config/index.js';
 import {
   AuthTokenRegistry,
@@ -189,15 +189,7 @@ describe('IPC fuzz: random and mutated frames (official client alongside)', func
 
   function client(component: string): greengrasscoreipc.Client {
     const token = tokens.issue(component);
-    const c = greengrasscoreipc.createClient({
-      hostName: server.socketPath,
-      port: 0,
-      socketOptions: new io.SocketOptions(io.SocketType.STREAM, io.SocketDomain.LOCAL),
-      connectTransform: async (o) => {
-        o.message.payload = JSON.stringify({ authToken: token });
-        return o.message;
-      },
-    });
+    const c = officialClient(server.socketPath, token);
     clients.push(c);
     return c;
   }

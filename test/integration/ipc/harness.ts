@@ -1,9 +1,9 @@
 // Shared setup for IPC integration tests: a real server on a temp Unix socket, official clients.
 import { mkdtemp, rm } from 'node:fs/promises';
+import { officialClient } from '../../support/ipc-client.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { greengrasscoreipc } from 'aws-iot-device-sdk-v2';
-import { io } from 'aws-crt';
 import {
   AuthTokenRegistry,
   buildPolicyIndex,
@@ -46,15 +46,7 @@ export async function startHarness(
   await server.listen();
   const clients: Client[] = [];
   const clientFor = (token: string): Client => {
-    const client = greengrasscoreipc.createClient({
-      hostName: socketPath,
-      port: 0,
-      socketOptions: new io.SocketOptions(io.SocketType.STREAM, io.SocketDomain.LOCAL),
-      connectTransform: async (options) => {
-        options.message.payload = JSON.stringify({ authToken: token });
-        return options.message;
-      },
-    });
+    const client = officialClient(socketPath, token);
     clients.push(client);
     return client;
   };

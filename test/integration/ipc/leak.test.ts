@@ -1,13 +1,13 @@
 // Leak test: thousands of subscribe/close cycles through the official client leave no subscription,
 // no topic-trie node and no heap growth behind (ipc.md IPC-27, IPC-108, IPC-126, IPC-136).
 import { expect } from 'chai';
+import { officialClient } from '../../support/ipc-client.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { greengrasscoreipc } from 'aws-iot-device-sdk-v2';
-import { io } from 'aws-crt';
 import { Configuration } from '../../../src/config/index.js';
 import {
   AuthTokenRegistry,
@@ -58,15 +58,7 @@ describe('IPC leak: subscribe/close cycles (official client)', function () {
 
   function client(component: string): greengrasscoreipc.Client {
     const token = tokens.issue(component);
-    const c = greengrasscoreipc.createClient({
-      hostName: server.socketPath,
-      port: 0,
-      socketOptions: new io.SocketOptions(io.SocketType.STREAM, io.SocketDomain.LOCAL),
-      connectTransform: async (o) => {
-        o.message.payload = JSON.stringify({ authToken: token });
-        return o.message;
-      },
-    });
+    const c = officialClient(server.socketPath, token);
     return c;
   }
 

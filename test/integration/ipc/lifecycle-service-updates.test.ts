@@ -1,11 +1,11 @@
 // Component update notifications through the official client: SubscribeToComponentUpdates,
 // DeferComponentUpdate and the deployment engine's preUpdate / postUpdate [IPC-57, IPC-58, IPC-113].
 import { expect } from 'chai';
+import { officialClient } from '../../support/ipc-client.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventstream_rpc, greengrasscoreipc } from 'aws-iot-device-sdk-v2';
-import { io } from 'aws-crt';
 import {
   AuthTokenRegistry,
   ComponentUpdateNotifier,
@@ -50,15 +50,7 @@ describe('IPC component update notifications (official client)', function () {
 
   async function connect(component: string): Promise<Client> {
     const token = tokens.issue(component);
-    const client = greengrasscoreipc.createClient({
-      hostName: server.socketPath,
-      port: 0,
-      socketOptions: new io.SocketOptions(io.SocketType.STREAM, io.SocketDomain.LOCAL),
-      connectTransform: async (options) => {
-        options.message.payload = JSON.stringify({ authToken: token });
-        return options.message;
-      },
-    });
+    const client = officialClient(server.socketPath, token);
     clients.push(client);
     await client.connect();
     return client;

@@ -2,12 +2,12 @@
 // component processes: UpdateState [IPC-56, IPC-114, LC-09], PauseComponent / ResumeComponent with
 // the real cgroup freezer [IPC-59, IPC-60, IPC-115, LC-80] and their authorization [IPC-97, IPC-100].
 import { expect } from 'chai';
+import { officialClient } from '../../support/ipc-client.js';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventstream_rpc, greengrasscoreipc } from 'aws-iot-device-sdk-v2';
-import { io } from 'aws-crt';
 import {
   CgroupV1Controller,
   CgroupV2Controller,
@@ -96,15 +96,7 @@ describe('IPC lifecycle service (official client, real supervisors and processes
 
   async function connect(component: string): Promise<Client> {
     const token = tokens.issue(component);
-    const client = greengrasscoreipc.createClient({
-      hostName: server.socketPath,
-      port: 0,
-      socketOptions: new io.SocketOptions(io.SocketType.STREAM, io.SocketDomain.LOCAL),
-      connectTransform: async (options) => {
-        options.message.payload = JSON.stringify({ authToken: token });
-        return options.message;
-      },
-    });
+    const client = officialClient(server.socketPath, token);
     clients.push(client);
     await client.connect();
     return client;

@@ -49,7 +49,8 @@ export class RawPeer {
       while (this.buf.length >= 4 && this.buf.length >= this.buf.readUInt32BE(0)) {
         const len = this.buf.readUInt32BE(0);
         const m: Message = codec.decode(this.buf.subarray(0, len));
-        this.buf = this.buf.subarray(len);
+        // Drop a fully read buffer rather than keep a view of it (the bench counts this heap).
+        this.buf = len === this.buf.length ? Buffer.alloc(0) : this.buf.subarray(len);
         const h = m.headers;
         const num = (k: string) => (h[k]?.type === 'integer' ? (h[k].value as number) : NaN);
         const body = Buffer.from(m.body).toString('utf8');

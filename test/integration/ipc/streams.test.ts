@@ -1,10 +1,10 @@
 // Server-side stream behaviour through the official client, with a handler registered the way
 // later services (lifecycle, configuration) will register theirs.
 import { expect } from 'chai';
+import { officialClient } from '../../support/ipc-client.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { io } from 'aws-crt';
 import { eventstream_rpc, greengrasscoreipc } from 'aws-iot-device-sdk-v2';
 import {
   IpcServer,
@@ -44,15 +44,7 @@ describe('IPC server streams (official client)', () => {
       registry,
     });
     await server.listen();
-    client = greengrasscoreipc.createClient({
-      hostName: server.socketPath,
-      port: 0,
-      socketOptions: new io.SocketOptions(io.SocketType.STREAM, io.SocketDomain.LOCAL),
-      connectTransform: async (o) => {
-        o.message.payload = JSON.stringify({ authToken: 'T' });
-        return o.message;
-      },
-    });
+    client = officialClient(server.socketPath, 'T');
     await client.connect();
   });
   afterEach(async () => {

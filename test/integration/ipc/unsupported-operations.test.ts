@@ -2,11 +2,11 @@
 // official client, after the real operation's caller checks (ipc.md IPC-34, IPC-54, IPC-55,
 // IPC-66, IPC-67, IPC-77..85, IPC-88, IPC-90, IPC-101).
 import { expect } from 'chai';
+import { officialClient } from '../../support/ipc-client.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventstream_rpc, greengrasscoreipc } from 'aws-iot-device-sdk-v2';
-import { io } from 'aws-crt';
 import {
   AuthTokenRegistry,
   buildPolicyIndex,
@@ -41,15 +41,7 @@ describe('IPC operations without a backend (official client)', function () {
 
   async function connect(component: string): Promise<Client> {
     const token = tokens.issue(component);
-    const client = greengrasscoreipc.createClient({
-      hostName: server.socketPath,
-      port: 0,
-      socketOptions: new io.SocketOptions(io.SocketType.STREAM, io.SocketDomain.LOCAL),
-      connectTransform: async (options) => {
-        options.message.payload = JSON.stringify({ authToken: token });
-        return options.message;
-      },
-    });
+    const client = officialClient(server.socketPath, token);
     clients.push(client);
     await client.connect();
     return client;
