@@ -24,14 +24,14 @@ export function filterMatches(filter: string, topic: string): boolean {
   return f.length === t.length;
 }
 
+/** A trie level; its map and its set exist only while non-empty. */
 interface Node<T> {
-  children: Map<string, Node<T>>;
-  values: Set<T>;
+  children?: Map<string, Node<T>>;
+  values?: Set<T>;
 }
-const node = <T>(): Node<T> => ({ children: new Map(), values: new Set() });
 
 export class TopicTrie<T> {
-  private readonly root: Node<T> = node();
+  private readonly root: Node<T> = {};
   private count = 0;
 
   get size(): number {
@@ -41,38 +41,47 @@ export class TopicTrie<T> {
   add(filter: string, value: T): void {
     let n = this.root;
     for (const level of topicLevels(filter)) {
-      let next = n.children.get(level);
-      if (!next) n.children.set(level, (next = node()));
+      const children: Map<string, Node<T>> = (n.children ??= new Map());
+      let next = children.get(level);
+      if (!next) children.set(level, (next = {}));
       n = next;
     }
-    if (!n.values.has(value)) {
-      n.values.add(value);
+    const values = (n.values ??= new Set());
+    if (!values.has(value)) {
+      values.add(value);
       this.count++;
     }
   }
 
   remove(filter: string, value: T): void {
-    const path: [Node<T>, string][] = [];
+    const path: Node<T>[] = [];
+    const levels = topicLevels(filter);
     let n: Node<T> | undefined = this.root;
-    for (const level of topicLevels(filter)) {
-      const next: Node<T> | undefined = n.children.get(level);
+    for (const level of levels) {
+      const next: Node<T> | undefined = n.children?.get(level);
       if (!next) return;
-      path.push([n, level]);
+      path.push(n);
       n = next;
     }
-    if (!n.values.delete(value)) return;
+    if (!n.values?.delete(value)) return;
     this.count--;
+    if (n.values.size === 0) n.values = undefined;
     for (let i = path.length - 1; i >= 0; i--) {
-      const [parent, level] = path[i];
-      const child = parent.children.get(level)!;
-      if (child.values.size > 0 || child.children.size > 0) break;
-      parent.children.delete(level);
+      const parent = path[i];
+      const child = parent.children!.get(levels[i])!;
+      if (child.values || child.children) break;
+      parent.children!.delete(levels[i]);
+      if (parent.children!.size === 0) parent.children = undefined;
     }
   }
 
   /** Number of nodes below the root (for leak tests). */
   nodeCount(): number {
-    const walk = (n: Node<T>): number => [...n.children.values()].reduce((sum, c) => sum + 1 + walk(c), 0);
+    const walk = (n: Node<T>): number => {
+      let sum = 0;
+      if (n.children) for (const c of n.children.values()) sum += 1 + walk(c);
+      return sum;
+    };
     return walk(this.root);
   }
 
@@ -80,19 +89,22 @@ export class TopicTrie<T> {
   match(topic: string): T[] {
     const levels = topicLevels(topic);
     const out: T[] = [];
-    const visit = (n: Node<T>, i: number) => {
-      if (i === levels.length) {
-        for (const v of n.values) out.push(v);
-        return;
-      }
-      const exact = n.children.get(levels[i]);
-      if (exact) visit(exact, i + 1);
-      const plus = levels[i] !== '+' ? n.children.get('+') : undefined;
-      if (plus) visit(plus, i + 1);
-      const hash = levels[i] !== '#' ? n.children.get('#') : undefined;
-      if (hash) for (const v of hash.values) out.push(v);
-    };
-    visit(this.root, 0);
+    collect(this.root, levels, 0, out);
     return out;
   }
+}
+
+function collect<T>(n: Node<T>, levels: string[], i: number, out: T[]): void {
+  if (i === levels.length) {
+    if (n.values) for (const v of n.values) out.push(v);
+    return;
+  }
+  const children = n.children;
+  if (!children) return;
+  const exact = children.get(levels[i]);
+  if (exact) collect(exact, levels, i + 1, out);
+  const plus = levels[i] !== '+' ? children.get('+') : undefined;
+  if (plus) collect(plus, levels, i + 1, out);
+  const hash = levels[i] !== '#' ? children.get('#') : undefined;
+  if (hash?.values) for (const v of hash.values) out.push(v);
 }
