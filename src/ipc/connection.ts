@@ -6,6 +6,7 @@ import { IpcError, invalidArgumentsError, serviceError, unauthorizedError } from
 import { EVENT_SHAPES, OPERATIONS, responseShape, type OperationModel } from './model.js';
 import type { CallContext, JsonObject, OperationRegistry } from './operations.js';
 import { Header, JSON_CONTENT_TYPE, MessageFlags, MessageType, PROTOCOL_VERSION } from './protocol.js';
+import { encodeEventFrame, eventBody } from './framing.js';
 import { OpenStream, type StreamSink } from './stream.js';
 import type { IpcLimits, ServerHooks } from './types.js';
 
@@ -13,6 +14,13 @@ type State = 'awaiting-connect' | 'connected' | 'closed';
 const empty = new Uint8Array(0);
 const REFUSAL_GRACE_MS = 1000;
 const jsonBody = (value: unknown) => Buffer.from(JSON.stringify(value));
+/**
+ * Bytes a socket may buffer before its streams hold events in their own queues (and, once those
+ * are full, drop them). Above the socket's 16 KiB high-water mark, so a 'drain' always follows.
+ */
+const SOCKET_BUFFER_LIMIT = 256 * 1024;
+/** Writes of one tick go out together: one writev per connection instead of one write per frame. */
+const uncork = (c: IpcConnection) => c.flushOutput();
 
 export class IpcConnection implements StreamSink {
   component: string | undefined;
@@ -23,6 +31,7 @@ export class IpcConnection implements StreamSink {
   private latestStreamId = 0;
   private subscriptions = 0;
   private tornDown = false;
+  private corked = false;
 
   constructor(
     readonly id: number,
@@ -49,15 +58,32 @@ export class IpcConnection implements StreamSink {
   }
 
   // ---- StreamSink ----
+  get queueLimit(): number {
+    return this.limits.subscriberQueueLength;
+  }
   writable(): boolean {
-    return !this.socket.destroyed && !this.socket.writableNeedDrain;
+    const s = this.socket;
+    return !s.destroyed && !s.writableEnded && s.writableLength < SOCKET_BUFFER_LIMIT;
   }
   write(frame: Buffer): void {
-    if (!this.socket.destroyed && this.state !== 'closed') this.socket.write(frame);
+    const s = this.socket;
+    // After the peer's EOF the socket is ended: a write then would destroy it and cut off the
+    // frames still buffered, so late events and responses are dropped instead.
+    if (s.destroyed || s.writableEnded || this.state === 'closed') return;
+    if (!this.corked) {
+      this.corked = true;
+      s.cork();
+      process.nextTick(uncork, this);
+    }
+    s.write(frame);
   }
-  encodeEvent(streamId: number, event: object): Buffer {
-    const op = this.streams.get(streamId)?.operation ?? '';
-    return this.appFrame(streamId, 0, MessageType.ApplicationMessage, EVENT_SHAPES.get(op) ?? '', event);
+  /** @internal Sends what this tick wrote (see `uncork`). */
+  flushOutput(): void {
+    this.corked = false;
+    this.socket.uncork();
+  }
+  encodeEvent(stream: OpenStream, event: object): Buffer {
+    return encodeEventFrame(stream.id, EVENT_SHAPES.get(stream.operation) ?? '', eventBody(event));
   }
   encodeTerminate(streamId: number): Buffer {
     return encodeFrame({
@@ -203,13 +229,7 @@ export class IpcConnection implements StreamSink {
         ),
       );
     }
-    const stream = new OpenStream(
-      streamId,
-      operation,
-      model.streaming,
-      this,
-      this.limits.subscriberQueueLength,
-    );
+    const stream = new OpenStream(streamId, model, this);
     this.streams.set(streamId, stream);
     if (model.streaming) this.subscriptions++;
     const handler = this.registry.get(operation);
@@ -328,7 +348,7 @@ export class IpcConnection implements StreamSink {
     if (this.state === 'closed') return;
     this.state = 'closed';
     const headers = { ...this.rpcHeaders(type, 0, 0), [Header.contentType]: str(JSON_CONTENT_TYPE) };
-    this.socket.end(encodeFrame({ headers, body: jsonBody({ message }) }));
+    if (!this.socket.writableEnded) this.socket.end(encodeFrame({ headers, body: jsonBody({ message }) }));
     this.socket.once('finish', () => this.socket.destroy());
     this.teardown();
   }

@@ -1,6 +1,7 @@
 // Local publish/subscribe: PublishToTopic and SubscribeToTopic (ipc.md section 6, IPC-52/53,
 // IPC-102..108), authorized against aws.greengrass.ipc.pubsub policies [IPC-97, IPC-98].
 import { invalidArgumentsError, serviceError } from '../errors.js';
+import { SerializedEvent } from '../framing.js';
 import { operationId } from '../model.js';
 import type { CallContext, JsonObject, OperationRegistry, ServerStream } from '../operations.js';
 import { hasWildcardLevel, TopicTrie } from './topic-trie.js';
@@ -50,13 +51,15 @@ export class PubSubBroker {
    */
   publish(topic: string, message: PubSubMessage, publisher: string): number {
     let delivered = 0;
+    // One event, serialized at most once, for every subscription [IPC-106].
+    let event: SerializedEvent | undefined;
     for (const sub of this.trie.match(topic)) {
       if (sub.receiveMode === 'RECEIVE_MESSAGES_FROM_OTHERS' && sub.component === publisher) continue;
-      const context = { topic };
-      const event =
+      event ??= new SerializedEvent(
         message.kind === 'json'
-          ? { jsonMessage: { message: message.message, context } }
-          : { binaryMessage: { message: message.base64, context } };
+          ? { jsonMessage: { message: message.message, context: { topic } } }
+          : { binaryMessage: { message: message.base64, context: { topic } } },
+      );
       if (sub.stream.send(event)) delivered++;
     }
     return delivered;
@@ -88,9 +91,14 @@ export class PubSubBroker {
       (hasWildcardLevel(filter) ? 'RECEIVE_MESSAGES_FROM_OTHERS' : 'RECEIVE_ALL_MESSAGES');
     const sub: Subscription = { filter, component: ctx.component, receiveMode, stream };
     this.trie.add(filter, sub);
-    stream.onClose(() => this.trie.remove(filter, sub)); // [IPC-27, IPC-108]
+    unsubscribeOnClose(this.trie, sub); // [IPC-27, IPC-108]
     return {};
   }
+}
+
+/** The close listener captures only the trie and the subscription, not the request scope. */
+function unsubscribeOnClose(trie: TopicTrie<Subscription>, sub: Subscription): void {
+  sub.stream.onClose(() => trie.remove(sub.filter, sub));
 }
 
 function parsePublishMessage(value: unknown): PubSubMessage {
