@@ -20,6 +20,7 @@ import {
   policyAuthorizer,
   PubSubBroker,
 } from '../src/ipc/index.js';
+import { until } from '../test/integration/ipc/harness.js';
 import { frame, RawPeer, str } from '../test/integration/ipc/raw.js';
 import type { BenchFigure, BenchSuite } from './harness.js';
 
@@ -259,15 +260,26 @@ const suite: BenchSuite = {
         if (server.stats().droppedEvents > 0)
           throw new Error(`subscribers dropped ${server.stats().droppedEvents} events`);
         for (const c of clients) await c.close();
+        // The issue's target reads against delivered messages/s; publishes/s (delivered divided by
+        // the subscriber count) is reported beside it so that the fan-out cost per publish shows.
+        const fanOut = `PublishToTopic 1 KB -> ${subscribers} subscriber${subscribers > 1 ? 's' : ''}, 64 in flight`;
         figures.push(
           figure(
-            `PublishToTopic 1 KB -> ${subscribers} subscriber${subscribers > 1 ? 's' : ''}, 64 in flight, delivered messages`,
+            `${fanOut}, delivered messages (the target's measure)`,
             rate,
             'msg/s',
             'same client, 64 in flight, minimal ack server, requests',
             floorRate,
             'higher',
-            '>= 70% of the floor (ratio <= 1.43x)',
+            "delivered >= 70% of the floor's requests/s (ratio <= 1.43x)",
+          ),
+          figure(
+            `${fanOut}, publishes (delivered / ${subscribers})`,
+            rate / subscribers,
+            'msg/s',
+            'same client, 64 in flight, minimal ack server, requests',
+            floorRate,
+            'higher',
           ),
         );
       }
@@ -276,35 +288,51 @@ const suite: BenchSuite = {
       await new Promise<void>((r) => minimal.close(() => r()));
 
       // ---- server memory per 1,000 subscriptions (raw peers: no client library in this heap) ----
-      await new Promise((r) => setTimeout(r, 200));
-      const before = memoryAfterGc();
-      const peers: RawPeer[] = [];
       const SUBS = 1000;
       const token = [...tokens.entries()].find(([, c]) => c === 'Subscriber')![0];
-      for (let p = 0; p < SUBS / 100; p++) {
-        const peer = await RawPeer.open(server.socketPath);
-        await peer.handshake(token);
-        for (let i = 1; i <= 100; i++) {
-          const topic = `bench/mem/${p}/${i}/+`;
-          peer.send(
-            frame(0, 0, i, { operation: str('aws.greengrass#SubscribeToTopic') }, JSON.stringify({ topic })),
-          );
+      const memoryPer1000 = async (filter: (peer: number, i: number) => string): Promise<number> => {
+        await new Promise((r) => setTimeout(r, 200));
+        const before = memoryAfterGc();
+        const peers: RawPeer[] = [];
+        for (let p = 0; p < SUBS / 100; p++) {
+          const peer = await RawPeer.open(server.socketPath);
+          await peer.handshake(token);
+          for (let i = 1; i <= 100; i++) {
+            const topic = filter(p, i);
+            peer.send(
+              frame(
+                0,
+                0,
+                i,
+                { operation: str('aws.greengrass#SubscribeToTopic') },
+                JSON.stringify({ topic }),
+              ),
+            );
+          }
+          await peer.waitFor(101);
+          peer.messages.length = 0;
+          peers.push(peer);
         }
-        await peer.waitFor(101);
-        peer.messages.length = 0;
-        peers.push(peer);
-      }
-      if (broker.subscriptionCount !== SUBS)
-        throw new Error(`expected ${SUBS} subscriptions, got ${broker.subscriptionCount}`);
-      const after = memoryAfterGc();
+        if (broker.subscriptionCount !== SUBS)
+          throw new Error(`expected ${SUBS} subscriptions, got ${broker.subscriptionCount}`);
+        const after = memoryAfterGc();
+        for (const p of peers) p.destroy();
+        await until(() => broker.subscriptionCount === 0);
+        return (after - before) / 1024;
+      };
       figures.push({
         name: `server memory growth per 1,000 open subscriptions (heap + buffers after GC, 10 connections)`,
-        value: (after - before) / 1024,
+        value: await memoryPer1000((p, i) => `bench/mem/${p}/${i}/+`),
         unit: 'KB',
         better: 'lower',
         target: '< 1024 KB',
       });
-      for (const p of peers) p.destroy();
+      figures.push({
+        name: `the same, all 1,000 on one filter (streams and subscriptions without trie nodes)`,
+        value: await memoryPer1000(() => 'bench/mem/+'),
+        unit: 'KB',
+        better: 'lower',
+      });
       configuration.close();
       await server.close();
     } finally {
