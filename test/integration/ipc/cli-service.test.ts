@@ -2,28 +2,16 @@
 // greengrass-cli does (token from <root>/cli_ipc_info [CF-75]) and as ordinary components
 // [IPC-68..IPC-76, IPC-89, IPC-97]. Components run as real processes under the user nobody.
 import { expect } from 'chai';
-import { officialClient } from '../../support/ipc-client.js';
+import { officialClient, rpcError, errorCode, errorMessage } from '../../support/ipc-client.js';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { eventstream_rpc, greengrasscoreipc } from 'aws-iot-device-sdk-v2';
+import { greengrasscoreipc } from 'aws-iot-device-sdk-v2';
 import { Nucleus } from '../../../src/nucleus/index.js';
 import { waitFor } from '../../support/daemon.js';
 
 type Client = greengrasscoreipc.Client;
 
-async function rpcError(p: Promise<unknown>): Promise<eventstream_rpc.RpcError> {
-  return p.then(
-    () => {
-      throw new Error('expected the call to fail');
-    },
-    (e: eventstream_rpc.RpcError) => e,
-  );
-}
-const errorCode = (e: eventstream_rpc.RpcError) =>
-  (e.serviceError as { _errorCode?: string } | undefined)?._errorCode;
-const errorMessage = (e: eventstream_rpc.RpcError) =>
-  (e.serviceError as { message?: string } | undefined)?.message ?? '';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 function recipe(name: string, version: string, run: string, extra = ''): string {

@@ -1,11 +1,11 @@
 // Dynamic configuration validation through the official client: SubscribeToValidateConfigurationUpdates,
 // SendConfigurationValidityReport and the deployment engine's `validate` [IPC-64, IPC-65, IPC-112].
 import { expect } from 'chai';
-import { officialClient } from '../../support/ipc-client.js';
+import { officialClient, rpcError, errorCode, errorMessage, nextMessage } from '../../support/ipc-client.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { eventstream_rpc, greengrasscoreipc } from 'aws-iot-device-sdk-v2';
+import { greengrasscoreipc } from 'aws-iot-device-sdk-v2';
 import {
   AuthTokenRegistry,
   ConfigurationValidator,
@@ -15,30 +15,6 @@ import {
 
 type Client = greengrasscoreipc.Client;
 type ValidateEvent = greengrasscoreipc.model.ValidateConfigurationUpdateEvents;
-
-async function rpcError(p: Promise<unknown>): Promise<eventstream_rpc.RpcError> {
-  return p.then(
-    () => {
-      throw new Error('expected the call to fail');
-    },
-    (e: eventstream_rpc.RpcError) => e,
-  );
-}
-const errorCode = (e: eventstream_rpc.RpcError) =>
-  (e.serviceError as { _errorCode?: string } | undefined)?._errorCode;
-const errorMessage = (e: eventstream_rpc.RpcError) =>
-  (e.serviceError as { message?: string } | undefined)?.message ?? '';
-
-function nextMessage<T>(op: { on(event: 'message', l: (m: T) => void): unknown }): () => Promise<T> {
-  const queue: T[] = [];
-  const waiters: ((m: T) => void)[] = [];
-  op.on('message', (m: T) => {
-    const w = waiters.shift();
-    if (w) w(m);
-    else queue.push(m);
-  });
-  return () => (queue.length ? Promise.resolve(queue.shift()!) : new Promise<T>((r) => waiters.push(r)));
-}
 
 describe('IPC configuration validation (official client)', function () {
   let dir: string;

@@ -2,11 +2,11 @@
 // GetConfiguration, UpdateConfiguration and SubscribeToConfigurationUpdate (ipc.md section 7,
 // IPC-61..63, IPC-109..111; config.md CF-03, CF-55). Validation: configuration-service-validation.test.ts.
 import { expect } from 'chai';
-import { officialClient } from '../../support/ipc-client.js';
+import { officialClient, rpcError, errorCode, errorMessage, nextMessage } from '../../support/ipc-client.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { eventstream_rpc, greengrasscoreipc } from 'aws-iot-device-sdk-v2';
+import { greengrasscoreipc } from 'aws-iot-device-sdk-v2';
 import { ConfigStore, readTlogFile } from '../../../src/config/index.js';
 import {
   AuthTokenRegistry,
@@ -18,30 +18,6 @@ import { RawPeer, frame, str } from './raw.js';
 
 type Client = greengrasscoreipc.Client;
 type ConfigEvent = greengrasscoreipc.model.ConfigurationUpdateEvents;
-
-async function rpcError(p: Promise<unknown>): Promise<eventstream_rpc.RpcError> {
-  return p.then(
-    () => {
-      throw new Error('expected the call to fail');
-    },
-    (e: eventstream_rpc.RpcError) => e,
-  );
-}
-const errorCode = (e: eventstream_rpc.RpcError) =>
-  (e.serviceError as { _errorCode?: string } | undefined)?._errorCode;
-const errorMessage = (e: eventstream_rpc.RpcError) =>
-  (e.serviceError as { message?: string } | undefined)?.message ?? '';
-
-function nextMessage<T>(op: { on(event: 'message', l: (m: T) => void): unknown }): () => Promise<T> {
-  const queue: T[] = [];
-  const waiters: ((m: T) => void)[] = [];
-  op.on('message', (m: T) => {
-    const w = waiters.shift();
-    if (w) w(m);
-    else queue.push(m);
-  });
-  return () => (queue.length ? Promise.resolve(queue.shift()!) : new Promise<T>((r) => waiters.push(r)));
-}
 
 describe('IPC configuration service (official client, real config store)', function () {
   let dir: string;

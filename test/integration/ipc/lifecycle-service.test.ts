@@ -2,12 +2,12 @@
 // component processes: UpdateState [IPC-56, IPC-114, LC-09], PauseComponent / ResumeComponent with
 // the real cgroup freezer [IPC-59, IPC-60, IPC-115, LC-80] and their authorization [IPC-97, IPC-100].
 import { expect } from 'chai';
-import { officialClient } from '../../support/ipc-client.js';
+import { officialClient, rpcError, errorCode, errorMessage } from '../../support/ipc-client.js';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { eventstream_rpc, greengrasscoreipc } from 'aws-iot-device-sdk-v2';
+import { greengrasscoreipc } from 'aws-iot-device-sdk-v2';
 import {
   CgroupV1Controller,
   CgroupV2Controller,
@@ -31,18 +31,6 @@ import { removeCgroupTree } from '../lifecycle/cgroup-support.js';
 
 type Client = greengrasscoreipc.Client;
 
-async function rpcError(p: Promise<unknown>): Promise<eventstream_rpc.RpcError> {
-  return p.then(
-    () => {
-      throw new Error('expected the call to fail');
-    },
-    (e: eventstream_rpc.RpcError) => e,
-  );
-}
-const errorCode = (e: eventstream_rpc.RpcError) =>
-  (e.serviceError as { _errorCode?: string } | undefined)?._errorCode;
-const errorMessage = (e: eventstream_rpc.RpcError) =>
-  (e.serviceError as { message?: string } | undefined)?.message ?? '';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const { RUNNING, ERRORED } = greengrasscoreipc.model.ReportedLifecycleState;
 

@@ -1,21 +1,13 @@
 // Local pub/sub through the official client: two components, JSON and binary, receive modes,
 // wildcards, authorization, stream close and slow subscribers (ipc.md section 6).
 import { expect } from 'chai';
+import { rpcError } from '../../support/ipc-client.js';
 import { eventstream_rpc, greengrasscoreipc } from 'aws-iot-device-sdk-v2';
 import { startHarness, pubsubPolicy, collect, until, type Harness } from './harness.js';
 import { RawPeer, frame, str } from './raw.js';
 
 type Msg = greengrasscoreipc.model.SubscriptionResponseMessage;
 const json = (message: Record<string, unknown>) => ({ jsonMessage: { message } });
-
-async function rpcError(p: Promise<unknown>): Promise<eventstream_rpc.RpcError> {
-  return p.then(
-    () => {
-      throw new Error('expected the call to fail');
-    },
-    (e: eventstream_rpc.RpcError) => e,
-  );
-}
 
 describe('IPC pub/sub (official client)', function () {
   let h: Harness;

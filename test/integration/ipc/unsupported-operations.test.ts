@@ -2,7 +2,7 @@
 // official client, after the real operation's caller checks (ipc.md IPC-34, IPC-54, IPC-55,
 // IPC-66, IPC-67, IPC-77..85, IPC-88, IPC-90, IPC-101).
 import { expect } from 'chai';
-import { officialClient } from '../../support/ipc-client.js';
+import { officialClient, rpcError } from '../../support/ipc-client.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,14 +19,6 @@ import {
 
 type Client = greengrasscoreipc.Client;
 
-async function rpcError(p: Promise<unknown>): Promise<eventstream_rpc.RpcError> {
-  return p.then(
-    () => {
-      throw new Error('expected the call to fail');
-    },
-    (e: eventstream_rpc.RpcError) => e,
-  );
-}
 const shape = (e: eventstream_rpc.RpcError) =>
   (e.serviceError as { _errorCode?: string } | undefined)?._errorCode;
 const message = (e: eventstream_rpc.RpcError) =>
