@@ -22,4 +22,14 @@ export const commands: CommandEntry[] = [
     summary: 'run the offline Greengrass V2 cloud, or provision a device against it',
     load: async () => (await import('./localcloud-command.js')).localcloudCommand,
   },
+  {
+    name: 'deployment',
+    summary: 'create, follow, list and cancel local deployments on a running nucleus',
+    load: async () => (await import('./tendril-deployment.js')).deploymentCommand,
+  },
+  {
+    name: 'component',
+    summary: 'list, inspect, restart and stop the components of a running nucleus',
+    load: async () => (await import('./tendril-component.js')).componentCommand,
+  },
 ];
