@@ -134,3 +134,5 @@ export {
   interpolatePolicyResource,
   type PolicyVariables,
 } from './authorization-interpolation.js';
+export { ComponentMetricService, type ComponentMetricSink } from './services/component-metric.js';
+export { checkMetricRequest, METRIC_UNITS, type ComponentMetric } from './services/component-metric-request.js';

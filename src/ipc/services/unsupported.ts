@@ -3,24 +3,23 @@
 // so a component sees the final authorization behaviour today:
 // - mqttproxy (PublishToIoTCore, SubscribeToIoTCore) [IPC-54, IPC-55, IPC-90]: "not available: no
 //   cloud connection" until the cloud side registers real handlers;
-// - PutComponentMetric [IPC-66, IPC-101] and ValidateAuthorizationToken [IPC-67, IPC-101];
+// - PutComponentMetric [IPC-66, IPC-101] when no telemetry agent runs (checks in
+//   component-metric-request.ts; the real handler is component-metric.ts), and
+//   ValidateAuthorizationToken [IPC-67, IPC-101];
 // - shadow, secret and client-device operations (plugins in Greengrass) [IPC-77..85]: "not supported".
 // `registerUnavailableOperations` skips every operation that already has a handler: a real
 // implementation registered first always wins.
-import { invalidArgumentsError, serviceError, unauthorizedError } from '../errors.js';
+import { serviceError, unauthorizedError } from '../errors.js';
 import { CLIENT_DEVICES_SERVICE, OPERATIONS, operationId, SECRET_SERVICE, SHADOW_SERVICE } from '../model.js';
 import type { CallContext, JsonObject, OperationRegistry } from '../operations.js';
+import { checkMetricRequest, PUT_COMPONENT_METRIC, STREAM_MANAGER } from './component-metric-request.js';
 
 export const PUBLISH_TO_IOT_CORE = operationId('PublishToIoTCore');
 export const SUBSCRIBE_TO_IOT_CORE = operationId('SubscribeToIoTCore');
-export const PUT_COMPONENT_METRIC = operationId('PutComponentMetric');
 export const VALIDATE_AUTHORIZATION_TOKEN = operationId('ValidateAuthorizationToken');
-export const STREAM_MANAGER = 'aws.greengrass.StreamManager';
+export { PUT_COMPONENT_METRIC, STREAM_MANAGER };
 
 const NO_CLOUD = 'is not available: no cloud connection';
-const METRIC_UNITS = ['BYTES', 'BYTES_PER_SECOND', 'COUNT', 'COUNT_PER_SECOND', 'MEGABYTES', 'SECONDS'];
-const normalizeUnit = (u: string) => u.replace(/[^A-Za-z0-9]/g, '').toUpperCase();
-const UNIT_KEYS = new Set(METRIC_UNITS.map(normalizeUnit));
 
 /** The plugin that serves each group in Greengrass, named in the "not supported" answer. */
 const PLUGIN_GROUPS: readonly string[] = [SHADOW_SERVICE, SECRET_SERVICE, CLIENT_DEVICES_SERVICE];
@@ -35,30 +34,6 @@ function checkMqttRequest(req: JsonObject, ctx: CallContext, publish: boolean): 
   if (publish && typeof req.payload !== 'string') throw serviceError('Payload must be a base64 string');
   ctx.authorize(topic);
   return topic;
-}
-
-/** PutComponentMetric checks [IPC-101]: `aws.*` callers only, valid metrics, then policy per metric name. */
-function checkMetricRequest(req: JsonObject, ctx: CallContext): void {
-  if (!ctx.component.startsWith('aws.')) {
-    throw unauthorizedError(
-      `Principal ${ctx.component} is not authorized to perform ${PUT_COMPONENT_METRIC}: only aws.* components may publish component metrics`,
-    );
-  }
-  const metrics = req.metrics;
-  if (!Array.isArray(metrics) || metrics.length === 0)
-    throw invalidArgumentsError('metrics must be a non-empty list');
-  metrics.forEach((m: unknown, i) => {
-    const metric = (m && typeof m === 'object' ? m : {}) as JsonObject;
-    const { name, unit, value } = metric;
-    if (typeof name !== 'string' || name === '' || Buffer.byteLength(name, 'utf8') > 32)
-      throw invalidArgumentsError(`metrics[${i}].name must be 1 to 32 UTF-8 bytes`);
-    if (typeof unit !== 'string' || !UNIT_KEYS.has(normalizeUnit(unit)))
-      throw invalidArgumentsError(`metrics[${i}].unit must be one of ${METRIC_UNITS.join(', ')}`);
-    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
-      throw invalidArgumentsError(`metrics[${i}].value must be a number >= 0`);
-  });
-  if (ctx.component === STREAM_MANAGER) return; // exempt from the policy [IPC-66]
-  for (const m of metrics as JsonObject[]) ctx.authorize(m.name as string);
 }
 
 /**
