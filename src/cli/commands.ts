@@ -32,4 +32,20 @@ export const commands: CommandEntry[] = [
     summary: 'list, inspect, restart and stop the components of a running nucleus',
     load: async () => (await import('./tendril-component.js')).componentCommand,
   },
+  {
+    name: 'setup',
+    summary:
+      'install the nucleus as a systemd service on a root (user, group, config, unit), or uninstall it',
+    load: async () => (await import('./setup-command.js')).setupCommand,
+  },
+  {
+    name: 'status',
+    summary: "a running nucleus's components, their states and versions, and its last local deployment",
+    load: async () => (await import('./status-command.js')).statusCommand,
+  },
+  {
+    name: 'logs',
+    summary: 'print or follow (-f) the nucleus log or a component log',
+    load: async () => (await import('./logs-command.js')).logsCommand,
+  },
 ];

@@ -1,7 +1,7 @@
 // `tendril run`: the nucleus daemon.
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { InstanceLockedError, Nucleus } from '../nucleus/index.js';
+import { InstanceLockedError, Nucleus, SystemdNotifier } from '../nucleus/index.js';
 import { UsageError, type Command } from './command.js';
 
 export const runCommand: Command = {
@@ -26,6 +26,8 @@ export const runCommand: Command = {
     if (values['init-config'] && values.config)
       throw new UsageError('--init-config and --config are exclusive: one merges, the other replaces');
     const root = resolve(String(values.root ?? join(homedir(), '.greengrass')));
+    // before any component starts: components must not inherit NOTIFY_SOCKET (systemd Type=notify)
+    const notifier = SystemdNotifier.fromEnvironment((line) => process.stderr.write(`tendril: ${line}\n`));
     let nucleus: Nucleus;
     try {
       nucleus = await Nucleus.start({
@@ -44,9 +46,11 @@ export const runCommand: Command = {
     process.stdout.write(
       `tendril: nucleus running on ${root} (IPC ${nucleus.paths.ipcSocket}); logs in ${nucleus.paths.logs}\n`,
     );
+    void notifier.ready(`nucleus running on ${root}`);
     await new Promise<void>((done) => {
       const stop = (sig: string) => {
         process.stdout.write(`tendril: ${sig}, stopping components\n`);
+        void notifier.stopping('stopping components');
         void nucleus.stop().then(done, (e) => {
           process.stderr.write(`tendril: shutdown error: ${(e as Error).message}\n`);
           done();

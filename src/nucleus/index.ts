@@ -9,3 +9,4 @@ export {
   TENDRIL_VERSION,
 } from './nucleus-config.js';
 export { serviceDefinitions } from './service-definitions.js';
+export { findExecutable, SystemdNotifier } from './systemd-notify.js';
