@@ -22,6 +22,10 @@ export interface CloudWiring {
   source: ComponentSource;
   start(engine: DeploymentEngine, manager: LifecycleManager): Promise<void>;
   stop(): Promise<void>;
+  /** The core device's thing name. */
+  thingName: string;
+  /** QoS 1 while connected (not spooled); rejects when offline (the telemetry agent keeps its own outbox). */
+  publishNow(topic: string, payload: object): Promise<void>;
 }
 
 export interface CloudWiringInput {
@@ -148,6 +152,8 @@ export async function prepareCloud(input: CloudWiringInput): Promise<CloudWiring
   return {
     reporters: [jobs.reporter, shadow.reporter, fleet.reporter],
     source,
+    thingName,
+    publishNow: (topic, payload) => connection.publish(topic, payload, { qos: 1, spoolOffline: false }),
     start: async (e, lm) => {
       engine = e;
       manager = lm;

@@ -5,6 +5,7 @@ import type { ConfigStore, JsonObject } from '../config/index.js';
 import {
   AuthTokenRegistry,
   buildPolicyIndex,
+  ComponentMetricService,
   ComponentUpdateNotifier,
   ConfigurationService,
   ConfigurationValidator,
@@ -27,6 +28,10 @@ export interface NucleusIpc {
   server: IpcServer;
   tokens: AuthTokenRegistry;
   registry: OperationRegistry;
+  /** The local pub/sub broker, for messages the nucleus publishes itself (telemetry). */
+  pubsub: PubSubBroker;
+  /** PutComponentMetric; the telemetry agent sets its sink [IPC-66]. */
+  metrics: ComponentMetricService;
   plan: SocketPathPlan;
   /** Attaches the lifecycle services once the manager exists. */
   attachLifecycle(manager: LifecycleManager): void;
@@ -58,7 +63,8 @@ export async function startNucleusIpc(opts: {
   const { store, log } = opts;
   const tokens = new AuthTokenRegistry();
   const registry = new OperationRegistry();
-  new PubSubBroker().register(registry);
+  const pubsub = new PubSubBroker().register(registry);
+  const metrics = new ComponentMetricService().register(registry);
   const configuration = new ConfigurationService({ config: store.config, sync: () => store.sync() }).register(
     registry,
   );
@@ -110,6 +116,8 @@ export async function startNucleusIpc(opts: {
     server,
     tokens,
     registry,
+    pubsub,
+    metrics,
     plan,
     refreshPolicies,
     attachLifecycle(manager) {

@@ -21,12 +21,14 @@ import { devicePlatform } from '../recipe/index.js';
 import { componentBaseEnv } from './component-env.js';
 import { DeploymentHistory } from './deployment-history.js';
 import { acquireInstanceLock, type InstanceLock } from './instance-lock.js';
+import { killLeftoverProcesses } from './leftover-processes.js';
 import { startCliService } from './cli-backend.js';
 import { startNucleusIpc, type NucleusIpc } from './ipc-wiring.js';
 import { readNucleusSettings, type NucleusSettings } from './nucleus-config.js';
 import { createRootLayout, type RootPaths } from './root-layout.js';
 import { serviceDefinitions } from './service-definitions.js';
 import { prepareCloud, type CloudWiring } from './cloud-wiring.js';
+import { startTelemetry, type TelemetryWiring } from './telemetry-wiring.js';
 
 /** Services the nucleus provides itself; deployments keep them and never run them as components. */
 const BUILTIN_SERVICES = ['main', 'DeploymentService', 'FleetStatusService', 'TelemetryAgent'];
@@ -46,6 +48,8 @@ export class Nucleus {
   private stopping: Promise<void> | undefined;
   /** The cloud connection (MQTT, jobs, shadow, fleet status), when configured. */
   cloud: CloudWiring | undefined;
+  /** Sampling, `$local/greengrass/telemetry`, <root>/telemetry/latest.json, cloud telemetry (issue 10). */
+  telemetry: TelemetryWiring | undefined;
   private constructor(
     readonly paths: RootPaths,
     readonly store: ConfigStore,
@@ -153,6 +157,18 @@ export class Nucleus {
         log: (msg) => deployLog.info('deployment', msg),
       });
 
+      // after kill -9 the previous nucleus's components still run: reap them before starting new
+      // copies (DESIGN idea 4; see leftover-processes.ts)
+      const leftovers = await killLeftoverProcesses(
+        resources,
+        Object.keys(store.config.toMap(['services'])),
+        plan.absolutePath,
+      );
+      if (leftovers.length)
+        log.info(
+          'leftover-processes-killed',
+          `pids ${leftovers.join(',')} of an earlier nucleus on this root`,
+        );
       const nucleus = new Nucleus(
         paths,
         store,
@@ -180,6 +196,17 @@ export class Nucleus {
       deployments.start();
       nucleus.cloud = cloud;
       await cloud?.start(deployments, manager);
+      const telemetryLog = logs.logger('com.aws.greengrass.telemetry.TelemetryAgent');
+      nucleus.telemetry = await startTelemetry({
+        telemetryDir: paths.telemetry,
+        store,
+        nucleusName: settings.nucleusName,
+        manager,
+        resources,
+        ipc,
+        cloud,
+        log: (msg) => telemetryLog.info('telemetry', msg),
+      });
       return nucleus;
     } catch (e) {
       await store?.close().catch(() => undefined);
@@ -249,6 +276,7 @@ export class Nucleus {
     this.stopping ??= (async () => {
       this.log.info('nucleus-shutdown', 'stopping all services');
       await this.deployments.stop();
+      await this.telemetry?.stop();
       await this.cloud?.stop();
       await this.manager.close();
       await this.ipc.close();

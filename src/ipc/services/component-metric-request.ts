@@ -45,7 +45,9 @@ export function checkMetricRequest(req: JsonObject, ctx: CallContext): Component
       throw invalidArgumentsError(`metrics[${i}].name must be 1 to 32 UTF-8 bytes`);
     const canonical = typeof unit === 'string' ? UNIT_BY_KEY.get(normalizeUnit(unit)) : undefined;
     if (!canonical)
-      throw invalidArgumentsError(`metrics[${i}].unit must be one of ${Object.keys(METRIC_UNITS).join(', ')}`);
+      throw invalidArgumentsError(
+        `metrics[${i}].unit must be one of ${Object.keys(METRIC_UNITS).join(', ')}`,
+      );
     if (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
       throw invalidArgumentsError(`metrics[${i}].value must be a number >= 0`);
     return { name, unit: canonical, value };

@@ -3,7 +3,11 @@
 // namespace. Without a sink (telemetry not running) the answer is a ServiceError.
 import { serviceError } from '../errors.js';
 import type { OperationRegistry } from '../operations.js';
-import { checkMetricRequest, PUT_COMPONENT_METRIC, type ComponentMetric } from './component-metric-request.js';
+import {
+  checkMetricRequest,
+  PUT_COMPONENT_METRIC,
+  type ComponentMetric,
+} from './component-metric-request.js';
 
 /** Where accepted metrics go; resolves once they are kept (durable before acknowledged). */
 export type ComponentMetricSink = (component: string, metrics: ComponentMetric[]) => Promise<void>;
