@@ -10,6 +10,7 @@ import { LocalCa } from './pki.js';
 import { DEFAULT_DEVICE_POLICY, devicePolicyProblem, type DevicePolicy } from './policy.js';
 import type { DeviceEndpoints } from './provision.js';
 import { ShadowService } from './shadows.js';
+import { TelemetryConsumer } from './telemetry.js';
 
 export interface DevicePlaneOptions {
   dataDir: string;
@@ -28,6 +29,7 @@ export interface DevicePlane {
   readonly jobs: JobsService;
   readonly shadows: ShadowService;
   readonly fleetStatus: FleetStatusConsumer;
+  readonly telemetry: TelemetryConsumer;
   /** Resolves when every event handler started so far has published its messages. */
   idle(): Promise<void>;
   close(): Promise<void>;
@@ -63,9 +65,11 @@ export async function startDevicePlane(ctx: CloudContext, opts: DevicePlaneOptio
   const jobs = new JobsService(ctx, broker, opts.log);
   const shadows = new ShadowService(ctx, broker, opts.log);
   const fleetStatus = new FleetStatusConsumer(ctx, opts.log);
+  const telemetry = new TelemetryConsumer(opts.dataDir, () => ctx.now(), opts.log);
   broker.onPublish((thing, topic, payload) => {
     if (jobs.handle(thing, topic, payload)) return;
     if (shadows.handle(thing, topic, payload)) return;
+    if (telemetry.handle(thing, topic, payload)) return;
     fleetStatus.handle(thing, topic, payload);
   });
   const pending = new Set<Promise<void>>();
@@ -114,6 +118,7 @@ export async function startDevicePlane(ctx: CloudContext, opts: DevicePlaneOptio
     jobs,
     shadows,
     fleetStatus,
+    telemetry,
     idle,
     close: async () => {
       ctx.events.off('deploymentCreated', onCreated);
@@ -122,6 +127,7 @@ export async function startDevicePlane(ctx: CloudContext, opts: DevicePlaneOptio
       await idle();
       await dataPlane.close();
       await broker.close();
+      telemetry.close();
     },
   };
 }

@@ -152,6 +152,16 @@ const MIGRATIONS: string[] = [
     PRIMARY KEY (thing, name)
   );
   `,
+  // telemetry messages received on $aws/things/<thing>/greengrass/health/json [CL-80], one per period end
+  `
+  CREATE TABLE telemetry (
+    thing TEXT NOT NULL,
+    ts INTEGER NOT NULL,
+    received_ms INTEGER NOT NULL,
+    message TEXT NOT NULL,
+    PRIMARY KEY (thing, ts)
+  );
+  `,
 ];
 
 export function openDatabase(dataDir: string): Db {
