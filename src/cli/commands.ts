@@ -48,4 +48,10 @@ export const commands: CommandEntry[] = [
     summary: 'print or follow (-f) the nucleus log or a component log',
     load: async () => (await import('./logs-command.js')).logsCommand,
   },
+  {
+    name: 'top',
+    summary:
+      "a running nucleus's telemetry (CPU, memory, states) refreshed live, or a local cloud's received telemetry",
+    load: async () => (await import('./top-command.js')).topCommand,
+  },
 ];
