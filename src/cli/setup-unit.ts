@@ -4,7 +4,8 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { findExecutable } from '../nucleus/index.js';
 
 export const UNIT_NAME = 'tendril.service';
@@ -33,8 +34,14 @@ export function environmentValue(value: string): string {
  */
 export function tendrilExecCommand(): string[] {
   if (here.endsWith('.ts')) {
-    const tsx = import.meta.resolve('tsx');
-    return [process.execPath, '--import', tsx, join(packageRoot, 'src', 'cli', 'tendril.ts')];
+    // the package's "." export (dist/loader.mjs), as an absolute path: the service's cwd is not the tree
+    const tsx = createRequire(join(packageRoot, 'package.json')).resolve('tsx');
+    return [
+      process.execPath,
+      '--import',
+      pathToFileURL(tsx).href,
+      join(packageRoot, 'src', 'cli', 'tendril.ts'),
+    ];
   }
   return [process.execPath, join(packageRoot, 'dist', 'cli', 'tendril.js')];
 }
