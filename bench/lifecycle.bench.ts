@@ -1,19 +1,10 @@
 // Lifecycle and daemon figures (issue: lifecycle engine): start-request -> exec latency with 100
 // components against raw child_process.spawn, `tendril run` to 100 RUNNING, and daemon memory idle
 // with 0 and 100 components against a bare node process, all measured in the same run.
-import { spawn, type ChildProcess } from 'node:child_process';
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  readdirSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import {
   detectResourceController,
   LifecycleManager,
@@ -21,73 +12,7 @@ import {
   type ServiceDefinitions,
 } from '../src/lifecycle/index.js';
 import type { BenchFigure, BenchSuite } from './harness.js';
-
-const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const nowNs = () => BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e6));
-
-function tendrilArgs(): string[] {
-  const dist = join(repo, 'dist/cli/tendril.js');
-  return existsSync(dist) ? [dist] : ['--import', 'tsx', join(repo, 'src/cli/tendril.ts')];
-}
-
-function percentile(xs: number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
-}
-
-/** RSS and PSS in MB from /proc. */
-function memory(pid: number): { rss: number; pss: number } {
-  const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
-  const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(rollup)?.[1] ?? NaN);
-  return { rss: kb('Rss') / 1024, pss: kb('Pss') / 1024 };
-}
-
-async function waitUntil(check: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`bench: timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
-
-function runningCount(root: string): number {
-  const f = join(root, 'logs', 'greengrass.log');
-  if (!existsSync(f)) return 0;
-  return (readFileSync(f, 'utf8').match(/newState=RUNNING\}/g) ?? []).length;
-}
-
-async function stopChild(c: ChildProcess): Promise<void> {
-  if (c.exitCode !== null) return;
-  const done = new Promise((r) => c.once('exit', r));
-  c.kill('SIGTERM');
-  await done;
-}
-
-/** Starts the daemon CLI with n components and waits until all are RUNNING (or, for 0, until IPC listens). */
-async function daemonWith(n: number, dir: string) {
-  const root = join(dir, `root${n}`);
-  const services = Array.from(
-    { length: n },
-    (_, i) => `  Bench${i}:\n    lifecycle: { run: "exec sleep 100000" }`,
-  ).join('\n');
-  const init = join(dir, `init${n}.yaml`);
-  writeFileSync(
-    init,
-    `services:\n  aws.greengrass.Nucleus:\n    configuration: { runWithDefault: { posixUser: "root" } }\n${services}\n`,
-  );
-  const t0 = nowNs();
-  const child = spawn(process.execPath, [...tendrilArgs(), 'run', '--root', root, '--init-config', init], {
-    stdio: 'ignore',
-  });
-  await waitUntil(
-    () => (n === 0 ? existsSync(join(root, 'ipc.socket')) : runningCount(root) >= n),
-    120000,
-    `${n} RUNNING`,
-  );
-  const toRunningMs = Number(nowNs() - t0) / 1e6;
-  return { child, root, toRunningMs };
-}
+import { bareNode, daemonWith, memory, nowNs, percentile, sleep, stopChild, waitUntil } from './util.js';
 
 function freshDir(d: string) {
   rmSync(d, { recursive: true, force: true });
@@ -134,19 +59,6 @@ async function rawSpawnLatencies(n: number, dir: string): Promise<number[]> {
   );
   await Promise.all(kids.map((k) => new Promise((r) => k.once('exit', r))));
   return latenciesMs(stamps, t0);
-}
-
-async function bareNode(): Promise<{ startMs: number; rss: number; pss: number }> {
-  const t0 = nowNs();
-  const c = spawn(process.execPath, ['-e', 'process.stdout.write("up\\n"); setInterval(() => {}, 1000)'], {
-    stdio: ['ignore', 'pipe', 'ignore'],
-  });
-  await new Promise((r) => c.stdout!.once('data', r));
-  const startMs = Number(nowNs() - t0) / 1e6;
-  await sleep(1500);
-  const m = memory(c.pid!);
-  await stopChild(c);
-  return { startMs, ...m };
 }
 
 const suite: BenchSuite = {

@@ -1,0 +1,145 @@
+// Helpers shared by the benchmark suites that run the daemon as a real process: the tendril command
+// line, /proc memory and CPU readings, waits with a deadline, and a bare node process as the floor.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Wall-clock nanoseconds, comparable with `date +%s%N` in a child. */
+export const nowNs = () => BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e6));
+export const msSince = (t0: bigint) => Number(nowNs() - t0) / 1e6;
+
+/** How to start the tendril CLI: the compiled dist/cli/tendril.js, else the sources through tsx. */
+export function tendrilArgs(): string[] {
+  const dist = join(repo, 'dist/cli/tendril.js');
+  return existsSync(dist) ? [dist] : ['--import', 'tsx', join(repo, 'src/cli/tendril.ts')];
+}
+
+export function percentile(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+}
+
+export function stats(xs: number[]): { min: number; mean: number; max: number } {
+  return {
+    min: Math.min(...xs),
+    mean: xs.reduce((a, b) => a + b, 0) / xs.length,
+    max: Math.max(...xs),
+  };
+}
+
+/** RSS and PSS in MB from /proc/PID/smaps_rollup. */
+export function memory(pid: number): { rss: number; pss: number } {
+  const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+  const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(rollup)?.[1] ?? NaN);
+  return { rss: kb('Rss') / 1024, pss: kb('Pss') / 1024 };
+}
+
+/** RSS in MB from /proc/PID/status (cheaper than smaps_rollup, for frequent sampling). */
+export function rssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? NaN) / 1024;
+}
+
+/** utime + stime of a process in clock ticks (fields 14 and 15 of /proc/PID/stat). */
+export function cpuTicks(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // the command name (field 2) may hold spaces: count fields after its closing parenthesis
+  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(rest[11]) + Number(rest[12]);
+}
+
+/** Clock ticks per second; 100 on every Linux this runs on (USER_HZ). */
+export const TICKS_PER_SECOND = 100;
+
+export async function waitUntil(check: () => boolean, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`bench: timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+/** Components that reached RUNNING according to the daemon's greengrass.log. */
+export function runningCount(root: string): number {
+  const f = join(root, 'logs', 'greengrass.log');
+  if (!existsSync(f)) return 0;
+  return (readFileSync(f, 'utf8').match(/newState=RUNNING\}/g) ?? []).length;
+}
+
+export async function stopChild(c: ChildProcess): Promise<void> {
+  if (c.exitCode !== null || c.signalCode !== null) return;
+  const done = new Promise((r) => c.once('exit', r));
+  c.kill('SIGTERM');
+  const timer = setTimeout(() => c.kill('SIGKILL'), 20000);
+  await done;
+  clearTimeout(timer);
+}
+
+/** True once a raw Unix socket connection to `path` is accepted. */
+export function socketAccepts(path: string): Promise<boolean> {
+  return new Promise((done) => {
+    const s = connect(path);
+    s.once('connect', () => {
+      s.destroy();
+      done(true);
+    });
+    s.once('error', () => {
+      s.destroy();
+      done(false);
+    });
+  });
+}
+
+/** Writes an init config with n trivial components (`exec sleep 100000`) run as root. */
+export function initConfigWith(n: number, file: string, prefix = 'Bench'): string {
+  const services = Array.from(
+    { length: n },
+    (_, i) => `  ${prefix}${i}:\n    lifecycle: { run: "exec sleep 100000" }`,
+  ).join('\n');
+  writeFileSync(
+    file,
+    `services:\n  aws.greengrass.Nucleus:\n    configuration: { runWithDefault: { posixUser: "root" } }\n${services}\n`,
+  );
+  return file;
+}
+
+/** Starts `tendril run` on a fresh root with n components and waits until all are RUNNING (or, for 0, until IPC listens). */
+export async function daemonWith(n: number, dir: string) {
+  const root = join(dir, `root${n}`);
+  const init = initConfigWith(n, join(dir, `init${n}.yaml`));
+  const t0 = nowNs();
+  const child = spawn(process.execPath, [...tendrilArgs(), 'run', '--root', root, '--init-config', init], {
+    stdio: 'ignore',
+  });
+  await waitUntil(
+    () => (n === 0 ? existsSync(join(root, 'ipc.socket')) : runningCount(root) >= n),
+    120000,
+    `${n} RUNNING`,
+  );
+  const toRunningMs = msSince(t0);
+  return { child, root, toRunningMs };
+}
+
+/** A bare node process that prints one line and idles: the floor of start time and memory. */
+export async function startBareNode(): Promise<{ child: ChildProcess; startMs: number }> {
+  const t0 = nowNs();
+  const child = spawn(
+    process.execPath,
+    ['-e', 'process.stdout.write("up\\n"); setInterval(() => {}, 1000)'],
+    { stdio: ['ignore', 'pipe', 'ignore'] },
+  );
+  await new Promise((r) => child.stdout!.once('data', r));
+  return { child, startMs: msSince(t0) };
+}
+
+export async function bareNode(): Promise<{ startMs: number; rss: number; pss: number }> {
+  const { child, startMs } = await startBareNode();
+  await sleep(1500);
+  const m = memory(child.pid!);
+  await stopChild(child);
+  return { startMs, ...m };
+}
