@@ -32,7 +32,7 @@ const suite: BenchSuite = {
     const samples = quick ? 20 : 100;
     const children: ChildProcess[] = [];
     const names = Array.from({ length: N }, (_, i) => `bench.Telemetry${i}`);
-    for (const [i, name] of names.entries())
+    for (let i = 0; i < N; i++)
       children.push(
         spawn('sleep', ['600'], { env: { ...process.env, SVCUID: `tok-${i}` }, stdio: 'ignore' }),
       );

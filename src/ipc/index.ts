@@ -135,4 +135,8 @@ export {
   type PolicyVariables,
 } from './authorization-interpolation.js';
 export { ComponentMetricService, type ComponentMetricSink } from './services/component-metric.js';
-export { checkMetricRequest, METRIC_UNITS, type ComponentMetric } from './services/component-metric-request.js';
+export {
+  checkMetricRequest,
+  METRIC_UNITS,
+  type ComponentMetric,
+} from './services/component-metric-request.js';

@@ -37,7 +37,11 @@ function treeOf(marker: string): number[] {
   let grew = true;
   while (grew) {
     grew = false;
-    for (const [pid, pp] of parent) if (!out.has(pid) && out.has(pp)) (out.add(pid), (grew = true));
+    for (const [pid, pp] of parent)
+      if (!out.has(pid) && out.has(pp)) {
+        out.add(pid);
+        grew = true;
+      }
   }
   return [...out];
 }
