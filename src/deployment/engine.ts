@@ -2,7 +2,7 @@
 // parsed, run as a task, its statuses stored in the outbox before they are delivered [DP-64, DP-68],
 // stale component versions cleaned up afterwards [DP-44, DP-75], and only then is it dequeued, so
 // a restart resumes an unfinished deployment.
-import { mkdir, open, rename, stat } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { JsonObject } from '../config/index.js';
 import { formatDocumentProblems, parseDeploymentDocument } from './document.js';
@@ -17,9 +17,17 @@ import {
   type JobStatus,
 } from './result.js';
 import { StatusOutbox, type DeploymentStatusReporter, type ProcessedDeployment } from './result-outbox.js';
-import { deploymentDir } from './rollback.js';
+import { deploymentDir, ROLLBACK_SNAPSHOT } from './rollback.js';
 import { versionsToKeep, type StaleCleanupResult } from './store-query.js';
 import { runDeploymentTask, type TaskContext } from './task.js';
+import {
+  DEPLOYMENT_METADATA,
+  documentFingerprint,
+  readProgress,
+  removeInterruptedImports,
+  writeProgress,
+  type DeploymentProgress,
+} from './task-progress.js';
 import { DEFAULT_STAGE_TIMEOUTS, type StageTimeouts } from './task-stage.js';
 
 export interface DeploymentEngineOptions extends Omit<TaskContext, 'timeouts' | 'cancelled'> {
@@ -45,6 +53,8 @@ export class DeploymentEngine {
   private readonly timeouts: StageTimeouts;
   private abort: AbortController | undefined;
   private loop: Promise<void> | undefined;
+  /** Open while a status and its progress marker are being written: no flush runs in between. */
+  private recording: Promise<void> = Promise.resolve();
 
   constructor(private readonly o: DeploymentEngineOptions) {
     this.outbox = new StatusOutbox(o.store, o.reporters ?? []);
@@ -56,6 +66,8 @@ export class DeploymentEngine {
     if (this.loop) return;
     const abort = (this.abort = new AbortController());
     this.loop = (async () => {
+      for (const n of await removeInterruptedImports(this.o.root).catch(() => [] as string[]))
+        this.o.log?.(`removed ${n}, left by an import a restart interrupted`);
       void this.flushOutbox();
       while (!abort.signal.aborted) {
         await this.o.queue.waitForEntry(abort.signal);
@@ -82,6 +94,7 @@ export class DeploymentEngine {
 
   /** Delivers stored statuses in order; a consumer's failure only delays delivery. */
   async flushOutbox(): Promise<number> {
+    await this.recording;
     return this.outbox.flush().catch((e: unknown) => {
       this.o.log?.(`deployment status delivery: ${(e as Error).message}`);
       return 0;
@@ -100,7 +113,14 @@ export class DeploymentEngine {
   }
 
   private async process(entry: QueuedDeployment): Promise<DeploymentOutcome | 'interrupted'> {
-    if (entry.cancelled) return this.canceled(entry, undefined);
+    if (entry.cancelled) {
+      // stored just before a crash that came before the dequeue: not again [DP-64]
+      const stored = this.outbox
+        .pending()
+        .some((p) => p.status.DeploymentId === entry.id && p.status.DeploymentStatus === 'CANCELED');
+      if (stored) return { entry, status: 'CANCELED', details: {} };
+      return this.canceled(entry, undefined);
+    }
     const parsed = parseDeploymentDocument(entry.document, this.o.parseOptions);
     if (!parsed.ok) {
       const err = new DeploymentError(
@@ -115,15 +135,55 @@ export class DeploymentEngine {
     }
     const doc = parsed.document;
     const dir = deploymentDir(this.o.root, doc.deploymentId);
-    const metadata = path.join(dir, 'deployment_metadata.json');
-    // [DP-33, DP-64] IN_PROGRESS once; a resumed deployment does not report it again.
-    if (!(await stat(metadata).catch(() => undefined))) {
-      await this.record(entry, doc, 'IN_PROGRESS', {});
-      await writeDurably(
-        metadata,
-        JSON.stringify({ id: entry.id, type: entry.type, deploymentId: doc.deploymentId }),
+    const metadata = path.join(dir, DEPLOYMENT_METADATA);
+    const base = {
+      id: entry.id,
+      type: entry.type,
+      deploymentId: doc.deploymentId,
+      document: documentFingerprint(entry.document),
+    };
+    const stored = await readProgress(metadata, base.document);
+    let progress = stored;
+    // a status stored in the outbox just before a crash, whose marker was not written yet
+    const pending = this.outbox
+      .pending()
+      .filter(
+        (p) => p.status.DeploymentId === entry.id && p.status.GreengrassDeploymentId === doc.deploymentId,
+      )
+      .at(-1)?.status;
+    if (
+      pending &&
+      (!progress || (progress.status === 'IN_PROGRESS' && pending.DeploymentStatus !== 'IN_PROGRESS'))
+    )
+      progress = {
+        ...base,
+        status: pending.DeploymentStatus,
+        details: pending.DeploymentStatusDetails,
+        result: pending.DeploymentStatusDetails['detailed-deployment-status'] as
+          DeploymentResultStatus | undefined,
+      };
+    if (progress && progress.status !== 'IN_PROGRESS') {
+      // [DP-64] the terminal status is already stored: finish the bookkeeping, report nothing again
+      this.o.log?.(`deployment ${doc.deploymentId}: already ${progress.status}; dequeuing it`);
+      await this.markProgress(metadata, progress);
+      const outcome: DeploymentOutcome = {
+        entry,
+        document: doc,
+        status: progress.status,
+        result: progress.result,
+        details: progress.details ?? {},
+      };
+      outcome.cleanup = await this.cleanup(
+        progress.result === 'SUCCESSFUL' ? {} : (progress.attempted ?? {}),
       );
+      return outcome;
     }
+    if (!progress) {
+      // [DP-33, DP-64] IN_PROGRESS exactly once; a snapshot from an earlier deployment reusing this
+      // id is not this deployment's starting point [DP-52]
+      await rm(path.join(dir, ROLLBACK_SNAPSHOT), { force: true });
+      await this.recordMarked(entry, doc, 'IN_PROGRESS', {}, metadata, { ...base, status: 'IN_PROGRESS' });
+    } else if (!stored) await this.markProgress(metadata, progress);
     const key = queueKey(entry);
     const task = await runDeploymentTask(
       {
@@ -137,11 +197,17 @@ export class DeploymentEngine {
     const r = task.result;
     if (r.status === 'INTERRUPTED') return 'interrupted';
     let outcome: DeploymentOutcome;
-    if (r.status === 'CANCELED') outcome = await this.canceled(entry, doc);
+    if (r.status === 'CANCELED') outcome = await this.canceled(entry, doc, metadata, base);
     else {
       const details = statusDetails(r, doc.form);
       const status = jobStatusOf(r.status);
-      await this.record(entry, doc, status, details);
+      await this.recordMarked(entry, doc, status, details, metadata, {
+        ...base,
+        status,
+        result: r.status,
+        details,
+        attempted: task.attempted,
+      });
       outcome = { entry, document: doc, status, result: r.status, details };
       if (r.error) this.o.log?.(`deployment ${doc.deploymentId}: ${r.status}: ${r.error.message}`);
     }
@@ -149,12 +215,47 @@ export class DeploymentEngine {
     return outcome;
   }
 
+  /**
+   * Stores a status in the outbox, then its marker in the deployment's metadata; flushes wait for
+   * both, so a crash in between leaves the status pending in the outbox, where a resumed
+   * deployment finds it instead of storing it twice.
+   */
+  private async recordMarked(
+    entry: QueuedDeployment,
+    doc: DeploymentDocument | undefined,
+    status: JobStatus,
+    details: Record<string, string>,
+    metadata: string,
+    progress: DeploymentProgress,
+  ): Promise<void> {
+    let open!: () => void;
+    const before = this.recording;
+    this.recording = new Promise((r) => (open = r));
+    try {
+      await before;
+      await this.record(entry, doc, status, details);
+      await writeProgress(metadata, progress);
+    } finally {
+      open();
+    }
+  }
+
+  private async markProgress(metadata: string, progress: DeploymentProgress): Promise<void> {
+    await writeProgress(metadata, progress);
+  }
+
   /** [DP-74] SHADOW and LOCAL cancellations publish CANCELED; IoT Jobs ones publish nothing. */
   private async canceled(
     entry: QueuedDeployment,
     doc: DeploymentDocument | undefined,
+    metadata?: string,
+    base?: Omit<DeploymentProgress, 'status'>,
   ): Promise<DeploymentOutcome> {
-    if (entry.type !== 'IOT_JOBS') await this.record(entry, doc, 'CANCELED', {});
+    if (entry.type !== 'IOT_JOBS') {
+      if (metadata && base)
+        await this.recordMarked(entry, doc, 'CANCELED', {}, metadata, { ...base, status: 'CANCELED' });
+      else await this.record(entry, doc, 'CANCELED', {});
+    }
     return { entry, document: doc, status: 'CANCELED', details: {} };
   }
 
@@ -197,17 +298,4 @@ export class DeploymentEngine {
       return { deleted: [], warnings: [w] };
     }
   }
-}
-
-async function writeDurably(file: string, text: string): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-  const tmp = `${file}.tmp`;
-  const fh = await open(tmp, 'w', 0o600);
-  try {
-    await fh.writeFile(text);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await rename(tmp, file);
 }

@@ -1,0 +1,98 @@
+// The instants a kill -9 cannot be aimed at from outside the daemon: between storing a status in
+// the outbox and writing the deployment's progress marker, and between storing the terminal status
+// and dequeuing. The on-disk state such a crash leaves is built here with the real engine, config
+// store, component store and processes, then the engine is reopened on it: each status is still
+// stored and delivered exactly once [DP-33][DP-64][DP-68][DP-69].
+import { expect } from 'chai';
+import path from 'node:path';
+import { deploymentDir, type QueuedDeployment } from '../../src/deployment/index.js';
+import { documentFingerprint, writeProgress } from '../../src/deployment/task-progress.js';
+import {
+  ARN,
+  cloudDoc,
+  deploy,
+  openHarness,
+  reimport,
+  removeRoot,
+  started,
+  writeRecipe,
+  type Harness,
+} from '../support/deployment-harness.js';
+
+describe('deployment statuses across a crash at the instants between two durable writes', function () {
+  this.timeout(30_000);
+  let h: Harness;
+  beforeEach(async () => {
+    h = await openHarness();
+    writeRecipe(h, 'A', '1.0.0');
+    await reimport(h);
+  });
+  afterEach(async () => {
+    await h.close();
+    removeRoot(h);
+  });
+
+  const statusesOf = (id: string) =>
+    h.reported.filter((p) => p.DeploymentId === id).map((p) => p.DeploymentStatus);
+  const store = (entry: QueuedDeployment, status: 'IN_PROGRESS' | 'SUCCEEDED') =>
+    h.engine.outbox.record({
+      DeploymentId: entry.id,
+      GreengrassDeploymentId: entry.id,
+      ConfigurationArn: ARN,
+      DeploymentType: entry.type,
+      DeploymentStatus: status,
+      DeploymentStatusDetails: status === 'SUCCEEDED' ? { 'detailed-deployment-status': 'SUCCESSFUL' } : {},
+      DeploymentRootPackages: ['A'],
+    });
+  const reopen = async () => {
+    const root = h.root;
+    await h.close();
+    h = await openHarness({ root });
+  };
+
+  it('[DP-64][DP-68] crash after the terminal status was stored and delivered, before the dequeue: the resumed entry is dequeued without running or reporting again', async () => {
+    const entry = cloudDoc('d1', { A: { version: '1.0.0' } });
+    const first = await deploy(h, entry);
+    expect(first.status).to.equal('SUCCEEDED');
+    const runs = started(h).length;
+    await h.queue.offer(entry); // the entry as it was still queued at the crash
+    await reopen();
+    const again = await h.engine.runNext();
+    expect(again?.status).to.equal('SUCCEEDED');
+    expect(h.queue.size).to.equal(0);
+    expect(started(h).length, 'the task did not run again').to.equal(runs + 1); // +1: the reopened nucleus restarts A
+    expect(statusesOf('d1')).to.deep.equal([]); // this run (a fresh recorder) delivered nothing
+    expect(h.engine.outbox.pending()).to.deep.equal([]);
+  });
+
+  it('[DP-33][DP-64] crash after IN_PROGRESS was stored, before the progress marker: IN_PROGRESS is delivered once', async () => {
+    const entry = cloudDoc('d2', { A: { version: '1.0.0' } });
+    await h.queue.offer(entry);
+    await store(entry, 'IN_PROGRESS');
+    await reopen();
+    const o = await h.engine.runNext();
+    expect(o?.status).to.equal('SUCCEEDED');
+    expect(statusesOf('d2')).to.deep.equal(['IN_PROGRESS', 'SUCCEEDED']);
+  });
+
+  it('[DP-64][DP-69] crash after the terminal status was stored, before its marker: it is delivered once and the task does not run again', async () => {
+    const entry = cloudDoc('d3', { A: { version: '1.0.0' } });
+    await h.queue.offer(entry);
+    await store(entry, 'IN_PROGRESS');
+    await writeProgress(path.join(deploymentDir(h.root, 'd3'), 'deployment_metadata.json'), {
+      id: 'd3',
+      type: entry.type,
+      deploymentId: 'd3',
+      document: documentFingerprint(entry.document),
+      status: 'IN_PROGRESS',
+    });
+    await store(entry, 'SUCCEEDED');
+    await reopen();
+    const o = await h.engine.runNext();
+    expect(o?.status).to.equal('SUCCEEDED');
+    expect(o?.result).to.equal('SUCCESSFUL');
+    expect(started(h), 'no task ran: A was never deployed').to.deep.equal([]);
+    expect(statusesOf('d3')).to.deep.equal(['IN_PROGRESS', 'SUCCEEDED']);
+    expect(h.queue.size).to.equal(0);
+  });
+});
