@@ -18,14 +18,14 @@ const { values } = parseArgs({
 if (values.help) {
   process.stdout.write(
     'Usage: npm run bench -- [--quick] [--only NAME]\n\nRuns bench/*.bench.ts and rewrites bench/RESULTS.md.\n' +
-      '  --quick      shorter windows and smaller sizes\n  --only NAME  run only suites whose file name contains NAME\n',
+      '  --quick      shorter windows and smaller sizes\n  --only NAME  run only the named suites (bench/NAME.bench.ts; several comma-separated)\n',
   );
   process.exit(0);
 }
 
 const files = readdirSync(here)
   .filter((f) => f.endsWith('.bench.ts'))
-  .filter((f) => !values.only || f.includes(values.only))
+  .filter((f) => !values.only || values.only.split(',').includes(f.replace(/\.bench\.ts$/, '')))
   .sort();
 
 const fmt = (n: number) => (Math.abs(n) >= 100 ? Math.round(n).toString() : n.toPrecision(3));
