@@ -56,8 +56,8 @@ export async function downloadArtifact(d: ArtifactDownload): Promise<'cached' | 
   let last = '';
   for (let i = 1; i <= attempts; i++) {
     try {
-      await fetchInto(d, alg);
-      if (await check()) return 'downloaded';
+      const digest = await fetchInto(d, alg);
+      if (d.digest === undefined || digest === d.digest) return 'downloaded';
       last = `${d.file}: the ${d.algorithm ?? 'SHA-256'} digest does not match the recipe`;
       await rm(d.file, { force: true });
       if (i === attempts) throw new ArtifactDownloadError('ARTIFACT_CHECKSUM_MISMATCH', last);
@@ -73,11 +73,17 @@ export async function downloadArtifact(d: ArtifactDownload): Promise<'cached' | 
   throw new ArtifactDownloadError('ARTIFACT_DOWNLOAD_ERROR', last);
 }
 
-/** One GET from the current end of the partial file to the end [CL-37]. */
-async function fetchInto(d: ArtifactDownload, _alg: string): Promise<void> {
+/**
+ * One GET from the current end of the partial file to the end [CL-37]; returns the base64 digest of
+ * the whole file, computed as the bytes stream to disk (a resumed file's prefix is read once first),
+ * so a download is never read back.
+ */
+async function fetchInto(d: ArtifactDownload, alg: string): Promise<string> {
   const offset = Math.max(0, await sizeOf(d.file));
+  const h = createHash(alg);
+  if (offset > 0) await hashFile(d.file, h);
   const res = await fetch(await d.url(), offset > 0 ? { headers: { range: `bytes=${offset}-` } } : {});
-  if (res.status === 416) return; // already complete: the digest check decides
+  if (res.status === 416) return h.digest('base64'); // already complete: the digest check decides
   if (!res.ok || !res.body)
     throw new ArtifactDownloadError('ARTIFACT_DOWNLOAD_ERROR', `GET artifact: HTTP ${res.status}`);
   if (res.headers.get('content-length') === null && res.status === 200)
@@ -94,6 +100,7 @@ async function fetchInto(d: ArtifactDownload, _alg: string): Promise<void> {
       }
       const out = skip > 0 ? chunk.subarray(skip) : chunk;
       skip = 0;
+      h.update(out);
       done(null, out);
     },
   });
@@ -102,4 +109,5 @@ async function fetchInto(d: ArtifactDownload, _alg: string): Promise<void> {
     skipper,
     createWriteStream(d.file, { flags: offset > 0 ? 'a' : 'w', mode: 0o644 }),
   );
+  return h.digest('base64');
 }
