@@ -9,6 +9,7 @@ import {
   type StepProblem,
 } from './steps.js';
 import { fileSystemProbe, shouldSkip, type SkipIfPaths, type SkipIfProbe } from './steps-skipif.js';
+import { exitCodeReason, stepStatusCode, type StatusCode } from './policy.js';
 import type { PosixIdentity, ProcessLauncher, StepExit, StepName, StepProcess } from './types.js';
 
 /** Injected clock and timers, so that time-dependent decisions stay testable. */
@@ -132,3 +133,68 @@ export class StepRunner {
 }
 
 export { fileSystemProbe };
+
+/** The status a finished foreground step leaves, or null when it succeeded or did not run [LC-50..LC-52]. */
+export function stepFailure(
+  step: StepName,
+  out: ForegroundOutcome,
+): { code: StatusCode; reason: string } | null {
+  switch (out.kind) {
+    case 'absent':
+    case 'skipped':
+      return null;
+    case 'exited':
+      return out.exit.code === 0
+        ? null
+        : {
+            code: stepStatusCode(step, 'ERROR'),
+            reason: exitCodeReason(step, out.exit.code, out.exit.signal),
+          };
+    case 'timeout':
+      return { code: stepStatusCode(step, 'TIMEOUT'), reason: `The ${step} script timed out.` };
+    case 'invalid':
+      return {
+        code: stepStatusCode(step, 'CONFIG_NOT_VALID'),
+        reason: `${out.problem.field}: ${out.problem.reason}`,
+      };
+    case 'noRunWith':
+      return { code: stepStatusCode(step, 'MISSING_DEFAULT_RUNWITH'), reason: out.message };
+    case 'ioError':
+      return { code: stepStatusCode(step, 'IO_ERROR'), reason: out.message };
+  }
+}
+
+/** Timers a supervisor arms (step timeouts) and sleeps it takes (restart backoff); cancelAll ends them all. */
+export class TimerSet {
+  private readonly armed = new Set<unknown>();
+  private readonly sleepers = new Set<() => void>();
+
+  constructor(private readonly timers: Timers) {}
+
+  arm(ms: number, fn: () => void): void {
+    const handle = this.timers.setTimeout(() => {
+      this.armed.delete(handle);
+      fn();
+    }, ms);
+    this.armed.add(handle);
+  }
+
+  /** Resolves after `ms`, or at once when cancelAll is called. */
+  sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        this.sleepers.delete(done);
+        this.timers.clearTimeout(handle);
+        resolve();
+      };
+      const handle = this.timers.setTimeout(done, ms);
+      this.sleepers.add(done);
+    });
+  }
+
+  cancelAll(): void {
+    for (const s of [...this.sleepers]) s();
+    for (const h of this.armed) this.timers.clearTimeout(h);
+    this.armed.clear();
+  }
+}

@@ -8,7 +8,6 @@ import {
   exitCodeReason,
   restartBackoffMs,
   stepStatusCode,
-  type BackoffPolicy,
   type StatusCode,
 } from './policy.js';
 import { applyTransition, initialRecord, type LifecycleRecord } from './state-machine-record.js';
@@ -26,10 +25,11 @@ import {
   type LoopAction,
 } from './state-machine.js';
 import { parseLifecycle, type LifecycleConfig, type ParsedStep } from './steps.js';
-import type { SkipIfPaths, SkipIfProbe } from './steps-skipif.js';
 import {
   fileSystemProbe,
+  stepFailure,
   StepRunner,
+  TimerSet,
   systemClock,
   systemTimers,
   type Clock,
@@ -37,52 +37,11 @@ import {
   type Prepared,
   type Timers,
 } from './supervisor-steps.js';
-import type {
-  LifecycleState,
-  PosixIdentity,
-  ProcessLauncher,
-  ResourceController,
-  StepName,
-  StepProcess,
-} from './types.js';
+import type { LifecycleState, StepName, StepProcess } from './types.js';
 
-export interface SupervisorOptions {
-  launcher: ProcessLauncher;
-  /** `<root>/work/<name>` [LC-48]. */
-  workDir: string;
-  /** The environment before the service's own setenv layers (process env, defaults, SVCUID, global setenv) [LC-71]. */
-  env?: Record<string, string>;
-  /** runWithDefault.posixShell, default `sh` [LC-67]. */
-  shell?: string;
-  resources?: ResourceController;
-  resolveRunAs?: (
-    component: string,
-    runWith: Record<string, unknown> | undefined,
-  ) => Promise<PosixIdentity | null>;
-  /** HARD-dependency readiness, wired by the manager [LC-55]; default always ready. */
-  dependenciesReady?: () => boolean;
-  clock?: Clock;
-  timers?: Timers;
-  /** SIGTERM -> SIGKILL grace, default 5000 ms [LC-82]. */
-  killGraceMs?: number;
-  backoff?: BackoffPolicy;
-  skipIfProbe?: SkipIfProbe;
-  skipIfPaths?: SkipIfPaths;
-}
+import type { StateChangeEvent, SupervisorOptions, SupervisorStatus } from './supervisor-types.js';
 
-export interface StateChangeEvent {
-  component: string;
-  oldState: LifecycleState;
-  newState: LifecycleState;
-  statusCode: StatusCode;
-  statusReason: string;
-  generation: number;
-}
-
-export interface SupervisorStatus extends Readonly<LifecycleRecord> {
-  /** The loop has nothing to do until a request or an event. */
-  idle: boolean;
-}
+export type { SupervisorOptions, StateChangeEvent, SupervisorStatus } from './supervisor-types.js';
 
 interface Background {
   step: 'startup' | 'run';
@@ -107,12 +66,12 @@ export class ComponentSupervisor {
   private readonly runner: StepRunner;
   private readonly clock: Clock;
   private readonly timers: Timers;
+  /** Step timeouts and backoff sleeps, all cancelled by close(). */
+  private readonly pending: TimerSet;
   private readonly listeners = new Set<(e: StateChangeEvent) => void>();
   private readonly waiters = new Set<() => void>();
   private wakeFlag = false;
   private wakeResolve: (() => void) | null = null;
-  private readonly sleepers = new Set<() => void>();
-  private readonly armed = new Set<unknown>();
   private loopStarted = false;
   private closed = false;
   private idle = false;
@@ -127,6 +86,7 @@ export class ComponentSupervisor {
     this.lifecycle = parseLifecycle(definition.lifecycle, `services.${name}.lifecycle`);
     this.clock = o.clock ?? systemClock;
     this.timers = o.timers ?? systemTimers;
+    this.pending = new TimerSet(this.timers);
     this.runner = new StepRunner({
       component: name,
       launcher: o.launcher,
@@ -250,9 +210,7 @@ export class ComponentSupervisor {
   async close(graceMs = 0): Promise<void> {
     this.closed = true;
     for (const b of this.background) b.closed = true;
-    for (const s of [...this.sleepers]) s();
-    for (const h of this.armed) this.timers.clearTimeout(h);
-    this.armed.clear();
+    this.pending.cancelAll();
     this.wake();
     // close is the last resort: a tree that would not die is killed through the cgroup, and a
     // failure to observe it never rejects the caller's shutdown
@@ -334,7 +292,7 @@ export class ComponentSupervisor {
   private async install(gen: number): Promise<void> {
     const out = await this.runner.runForeground('install', this.lifecycle.steps.install, this.envLayers());
     if (this.rec.generation !== gen || this.closed) return;
-    const failure = this.failureOf('install', out);
+    const failure = stepFailure('install', out);
     if (failure) this.transition('ERRORED', failure.code, failure.reason);
     else this.transition('INSTALLED');
   }
@@ -347,7 +305,7 @@ export class ComponentSupervisor {
     const layers = this.envLayers();
     const startup = await this.runner.prepare(this.lifecycle.steps.startup, layers);
     if (startup.kind === 'ready') {
-      this.armTimer(startup.step.timeoutSec ?? 120, () => {
+      this.pending.arm((startup.step.timeoutSec ?? 120) * 1000, () => {
         if (this.rec.state === 'STARTING' && this.rec.generation === gen)
           this.transition('ERRORED', 'STARTUP_TIMEOUT', 'The startup script timed out.');
       });
@@ -361,7 +319,7 @@ export class ComponentSupervisor {
       if (!bg || this.rec.generation !== gen) return;
       this.transition('RUNNING');
       if (run.step.timeoutSec !== undefined) {
-        this.armTimer(run.step.timeoutSec, () => {
+        this.pending.arm(run.step.timeoutSec * 1000, () => {
           if (bg.closed || !this.background.includes(bg)) return;
           bg.closed = true;
           void bg.proc.stop(this.o.killGraceMs ?? 5000);
@@ -430,37 +388,11 @@ export class ComponentSupervisor {
       this.errorResetMs(),
       this.o.backoff ?? DEFAULT_BACKOFF,
     );
-    if (delay > 0) await this.sleep(delay);
-  }
-
-  private failureOf(step: StepName, out: ForegroundOutcome): { code: StatusCode; reason: string } | null {
-    switch (out.kind) {
-      case 'absent':
-      case 'skipped':
-        return null;
-      case 'exited':
-        return out.exit.code === 0
-          ? null
-          : {
-              code: stepStatusCode(step, 'ERROR'),
-              reason: exitCodeReason(step, out.exit.code, out.exit.signal),
-            };
-      case 'timeout':
-        return { code: stepStatusCode(step, 'TIMEOUT'), reason: `The ${step} script timed out.` };
-      case 'invalid':
-        return {
-          code: stepStatusCode(step, 'CONFIG_NOT_VALID'),
-          reason: `${out.problem.field}: ${out.problem.reason}`,
-        };
-      case 'noRunWith':
-        return { code: stepStatusCode(step, 'MISSING_DEFAULT_RUNWITH'), reason: out.message };
-      case 'ioError':
-        return { code: stepStatusCode(step, 'IO_ERROR'), reason: out.message };
-    }
+    if (delay > 0) await this.pending.sleep(delay);
   }
 
   private fail(step: StepName, out: ForegroundOutcome): void {
-    const f = this.failureOf(step, out);
+    const f = stepFailure(step, out);
     if (f) this.transition('ERRORED', f.code, f.reason);
   }
 
@@ -521,26 +453,6 @@ export class ComponentSupervisor {
     if (this.closed) return;
     this.rec = { ...this.rec, desired: u.desired, uninstallRequested: u.uninstallRequested };
     this.wake();
-  }
-
-  private armTimer(seconds: number, fn: () => void): void {
-    const handle = this.timers.setTimeout(() => {
-      this.armed.delete(handle);
-      fn();
-    }, seconds * 1000);
-    this.armed.add(handle);
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        this.sleepers.delete(done);
-        this.timers.clearTimeout(handle);
-        resolve();
-      };
-      const handle = this.timers.setTimeout(done, ms);
-      this.sleepers.add(done);
-    });
   }
 
   private wake(): void {
