@@ -92,7 +92,9 @@ function check(
     }
     const s = sup.status();
     const settled = s.idle && s.desired.length === 0;
-    if (settled && s.state === 'BROKEN') broken.push(name);
+    // BROKEN is left only on request: an idle BROKEN service is failed even if the reinstall
+    // that broke it (a failing install) still lists RUNNING as desired [DP-55]
+    if (s.idle && s.state === 'BROKEN') broken.push(name);
     else if (!(settled && (s.state === 'RUNNING' || s.state === 'FINISHED'))) pending.push(name);
   }
   for (const name of removed) {
