@@ -57,6 +57,11 @@ export function computeTargetServices(input: TargetServicesInput): TargetService
   const warnings: string[] = [];
   const services: JsonObject = {};
 
+  // [DP-23] a configuration update applies to the deployment group's roots after it: for a local
+  // deployment that includes roots added earlier and only reconfigured now (`--update-config`
+  // without `--merge`), as the reference's local documents list the group's existing roots
+  const groupRoots = input.groupRoots[doc.groupName] ?? {};
+  const isRoot = (name: string) => doc.rootComponents[name] !== undefined || groupRoots[name] !== undefined;
   const configs: Record<string, JsonObject> = {};
   for (const [name, c] of Object.entries(resolved)) {
     const type = c.recipe.componentType;
@@ -72,7 +77,7 @@ export function computeTargetServices(input: TargetServicesInput): TargetService
         current: name in current ? asMap(existing.configuration) : undefined,
         currentModtime: input.configurationModtime && ((p) => input.configurationModtime?.(name, p)),
         defaults: c.recipe.defaultConfiguration as JsonObject | undefined,
-        update: doc.rootComponents[name] !== undefined ? doc.configurationUpdates[name] : undefined,
+        update: isRoot(name) ? doc.configurationUpdates[name] : undefined,
         timestamp: input.configurationTimestamp,
       });
       for (const rr of r.rejectedResets) warnings.push(`${name}: RESET ${rr.pointer} skipped: ${rr.reason}`);
