@@ -54,14 +54,13 @@ describe('deployment statuses across a crash at the instants between two durable
     const entry = cloudDoc('d1', { A: { version: '1.0.0' } });
     const first = await deploy(h, entry);
     expect(first.status).to.equal('SUCCEEDED');
-    const runs = started(h).length;
     await h.queue.offer(entry); // the entry as it was still queued at the crash
     await reopen();
     const again = await h.engine.runNext();
     expect(again?.status).to.equal('SUCCEEDED');
     expect(h.queue.size).to.equal(0);
-    expect(started(h).length, 'the task did not run again').to.equal(runs + 1); // +1: the reopened nucleus restarts A
-    expect(statusesOf('d1')).to.deep.equal([]); // this run (a fresh recorder) delivered nothing
+    // a task that ran again would have stored and delivered IN_PROGRESS or SUCCEEDED once more
+    expect(statusesOf('d1')).to.deep.equal([]); // (the reopened engine's recorder is fresh)
     expect(h.engine.outbox.pending()).to.deep.equal([]);
   });
 
