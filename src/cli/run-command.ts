@@ -28,6 +28,14 @@ export const runCommand: Command = {
     const root = resolve(String(values.root ?? join(homedir(), '.greengrass')));
     // before any component starts: components must not inherit NOTIFY_SOCKET (systemd Type=notify)
     const notifier = SystemdNotifier.fromEnvironment((line) => process.stderr.write(`tendril: ${line}\n`));
+    // Signals are ours from the first instant: components start inside Nucleus.start, and a SIGTERM
+    // that arrived before a handler was installed would kill the daemon and orphan them.
+    let signalled: string | undefined;
+    let onSignal: (sig: string) => void = (sig) => (signalled ??= sig);
+    const sigterm = () => onSignal('SIGTERM');
+    const sigint = () => onSignal('SIGINT');
+    process.on('SIGTERM', sigterm);
+    process.on('SIGINT', sigint);
     let nucleus: Nucleus;
     try {
       nucleus = await Nucleus.start({
@@ -36,6 +44,8 @@ export const runCommand: Command = {
         configFile: values.config ? resolve(String(values.config)) : undefined,
       });
     } catch (e) {
+      process.off('SIGTERM', sigterm);
+      process.off('SIGINT', sigint);
       if (e instanceof InstanceLockedError) {
         process.stderr.write(`tendril run: ${e.message}\n`);
         return 1;
@@ -48,7 +58,10 @@ export const runCommand: Command = {
     );
     void notifier.ready(`nucleus running on ${root}`);
     await new Promise<void>((done) => {
-      const stop = (sig: string) => {
+      let stopping = false;
+      onSignal = (sig: string) => {
+        if (stopping) return; // a second signal while stopping changes nothing
+        stopping = true;
         process.stdout.write(`tendril: ${sig}, stopping components\n`);
         void notifier.stopping('stopping components');
         void nucleus.stop().then(done, (e) => {
@@ -56,9 +69,10 @@ export const runCommand: Command = {
           done();
         });
       };
-      process.once('SIGTERM', () => stop('SIGTERM'));
-      process.once('SIGINT', () => stop('SIGINT'));
+      if (signalled) onSignal(signalled);
     });
+    process.off('SIGTERM', sigterm);
+    process.off('SIGINT', sigint);
     return 0;
   },
 };

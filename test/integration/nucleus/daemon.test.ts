@@ -11,10 +11,13 @@ describe('tendril run (the nucleus daemon)', function () {
   const children: Array<ReturnType<typeof spawnTendril>> = [];
   beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'tendril-daemon-'))));
   afterEach(async () => {
+    // a failed test may leave a daemon running: stop it gracefully so its components go too
     for (const c of children.splice(0)) {
       if (c.exitCode === null && c.signalCode === null) {
-        c.kill('SIGKILL');
+        c.kill('SIGTERM');
+        const timer = setTimeout(() => c.kill('SIGKILL'), 30000);
         await exitOf(c);
+        clearTimeout(timer);
       }
     }
     rmSync(dir, { recursive: true, force: true });
@@ -102,5 +105,30 @@ describe('tendril run (the nucleus daemon)', function () {
     expect((await exitOf(child)).code).to.equal(1);
     expect(err).to.contain('services.X.lifecycle.run.skipif');
     expect(existsSync(join(root, 'config', 'config.tlog'))).to.equal(false);
+  });
+
+  it('[LC-85] a SIGTERM arriving while the components are still starting stops them all and exits 0', async function () {
+    if (process.getuid?.() !== 0) this.skip();
+    const marker = `tendril-early-term-${randomBytes(4).toString('hex')}`;
+    const root = join(dir, 'root');
+    const init = join(dir, 'init.yaml');
+    writeFileSync(
+      init,
+      [
+        `setenv: { TEST_MARKER: ${marker} }`,
+        'services:',
+        '  aws.greengrass.Nucleus:',
+        '    configuration: { runWithDefault: { posixUser: "nobody:nogroup" } }',
+        '  Early:',
+        '    lifecycle: { run: "exec sleep 1000" }',
+      ].join('\n'),
+    );
+    const child = spawnTendril(['run', '--root', root, '--init-config', init]);
+    children.push(child);
+    // the moment the component runs, before the daemon has finished starting up
+    await waitFor('Early RUNNING', () => stateOf(root, 'Early') === 'RUNNING');
+    child.kill('SIGTERM');
+    expect(await exitOf(child)).to.deep.equal({ code: 0, signal: null });
+    expect(processesWith(marker)).to.deep.equal([]);
   });
 });
