@@ -140,3 +140,4 @@ export {
   METRIC_UNITS,
   type ComponentMetric,
 } from './services/component-metric-request.js';
+export { MqttProxyService, MAX_IOT_CORE_MESSAGE_BYTES, type IotCoreLink } from './services/mqttproxy.js';

@@ -12,6 +12,7 @@ import {
   type DeploymentStatusReporter,
 } from '../deployment/index.js';
 import type { LifecycleManager } from '../lifecycle/index.js';
+import type { IotCoreLink } from '../ipc/index.js';
 import type { DevicePlatform } from '../recipe/index.js';
 import { TENDRIL_VERSION } from './nucleus-config.js';
 
@@ -26,6 +27,8 @@ export interface CloudWiring {
   thingName: string;
   /** QoS 1 while connected (not spooled); rejects when offline (the telemetry agent keeps its own outbox). */
   publishNow(topic: string, payload: object): Promise<void>;
+  /** The connection, for the IPC MQTT proxy [IPC-54, IPC-55]. */
+  iotCore: IotCoreLink;
 }
 
 export interface CloudWiringInput {
@@ -153,6 +156,7 @@ export async function prepareCloud(input: CloudWiringInput): Promise<CloudWiring
     reporters: [jobs.reporter, shadow.reporter, fleet.reporter],
     source,
     thingName,
+    iotCore: connection,
     publishNow: (topic, payload) => connection.publish(topic, payload, { qos: 1, spoolOffline: false }),
     start: async (e, lm) => {
       engine = e;

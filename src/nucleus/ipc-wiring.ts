@@ -12,6 +12,7 @@ import {
   IpcServer,
   lifecycleControl,
   LifecycleService,
+  MqttProxyService,
   OperationRegistry,
   planSocketPath,
   policyAuthorizer,
@@ -32,6 +33,8 @@ export interface NucleusIpc {
   pubsub: PubSubBroker;
   /** PutComponentMetric; the telemetry agent sets its sink [IPC-66]. */
   metrics: ComponentMetricService;
+  /** PublishToIoTCore/SubscribeToIoTCore; the cloud wiring attaches its connection [IPC-54, IPC-55]. */
+  mqttproxy: MqttProxyService;
   plan: SocketPathPlan;
   /** Attaches the lifecycle services once the manager exists. */
   attachLifecycle(manager: LifecycleManager): void;
@@ -69,6 +72,7 @@ export async function startNucleusIpc(opts: {
     registry,
   );
   const validator = new ConfigurationValidator().register(registry);
+  const mqttproxy = new MqttProxyService().register(registry);
   // mqttproxy, metric, token and plugin operations: fallbacks; a real handler registered before this wins [IPC-88].
   registerUnavailableOperations(registry);
   let updates: ComponentUpdateNotifier | undefined;
@@ -118,6 +122,7 @@ export async function startNucleusIpc(opts: {
     registry,
     pubsub,
     metrics,
+    mqttproxy,
     plan,
     refreshPolicies,
     attachLifecycle(manager) {

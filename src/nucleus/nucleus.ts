@@ -140,6 +140,7 @@ export class Nucleus {
         platform,
         log: (msg) => cloudLog.info('cloud', msg),
       });
+      ipc.mqttproxy.attach(cloud?.iotCore); // before any component starts [IPC-54, IPC-55]
       const history = new DeploymentHistory(store);
       const deployLog = logs.logger('com.aws.greengrass.deployment.DeploymentService');
       const deployments = new DeploymentEngine({

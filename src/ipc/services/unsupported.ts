@@ -19,13 +19,13 @@ export const SUBSCRIBE_TO_IOT_CORE = operationId('SubscribeToIoTCore');
 export const VALIDATE_AUTHORIZATION_TOKEN = operationId('ValidateAuthorizationToken');
 export { PUT_COMPONENT_METRIC, STREAM_MANAGER };
 
-const NO_CLOUD = 'is not available: no cloud connection';
+export const NO_CLOUD = 'is not available: no cloud connection';
 
 /** The plugin that serves each group in Greengrass, named in the "not supported" answer. */
 const PLUGIN_GROUPS: readonly string[] = [SHADOW_SERVICE, SECRET_SERVICE, CLIENT_DEVICES_SERVICE];
 
 /** MQTT proxy request checks [IPC-90]; PublishToIoTCore/SubscribeToIoTCore declare no InvalidArguments, so ServiceError. */
-function checkMqttRequest(req: JsonObject, ctx: CallContext, publish: boolean): string {
+export function checkMqttRequest(req: JsonObject, ctx: CallContext, publish: boolean): string {
   const topic = req.topicName;
   if (typeof topic !== 'string' || topic === '') throw serviceError('Topic is required');
   if (req.qos !== '0' && req.qos !== '1') throw serviceError('QoS must be "0" or "1"');
