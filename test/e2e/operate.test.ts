@@ -73,7 +73,7 @@ describe('e2e: operate a nucleus (new examples, tendril status, tendril logs)', 
     const init = join(dir, 'init.yaml');
     writeFileSync(
       init,
-      'services:\n  aws.greengrass.Nucleus:\n    configuration: { runWithDefault: { posixUser: "nobody:nogroup" } }\n',
+      'services:\n  aws.greengrass.Nucleus:\n    configuration:\n      runWithDefault: { posixUser: "nobody:nogroup" }\n      telemetry: { localPublishIntervalSeconds: 1 }\n',
     );
     root = join(dir, 'root');
     nucleus = await Nucleus.start({ root, initConfigFile: init });
@@ -137,23 +137,31 @@ describe('e2e: operate a nucleus (new examples, tendril status, tendril logs)', 
     expect(running.slice(0, 3)).to.deep.equal(APP); // Store, then Api (HARD on Store), then Frontend
   });
 
-  it('[CF-75] tendril status shows every component with version and state, and the last local deployment', async () => {
-    const r = await run(['status', '--root', root, '--json']);
-    expect(r.code, r.stderr).to.equal(0);
-    const s = JSON.parse(r.stdout) as {
-      components: Array<{ name: string; version: string; state: string }>;
+  it('[CF-75] tendril status shows every component with version, state, CPU and memory, and the last local deployment', async () => {
+    type Status = {
+      components: Array<{ name: string; version: string; state: string; memoryBytes?: number }>;
       lastDeployment: { deploymentId: string; status: string };
     };
-    for (const name of ['com.example.LimitedWorker', 'com.example.ConfiguredGreeter', ...APP])
-      expect(s.components.find((c) => c.name === name)).to.deep.equal({
-        name,
-        version: '1.0.0',
-        state: 'RUNNING',
-      });
-    expect(s.lastDeployment).to.include({ deploymentId, status: 'SUCCEEDED' });
+    // telemetry samples every second here: wait for a sample that has the components
+    let s: Status | undefined;
+    const names = ['com.example.LimitedWorker', 'com.example.ConfiguredGreeter', ...APP];
+    const sampled = () =>
+      names.every((n) => s?.components.find((c) => c.name === n)?.memoryBytes !== undefined);
+    for (let i = 0; i < 60 && !sampled(); i++) {
+      const r = await run(['status', '--root', root, '--json']);
+      expect(r.code, r.stderr).to.equal(0);
+      s = JSON.parse(r.stdout) as Status;
+      await new Promise((res) => setTimeout(res, 200));
+    }
+    for (const name of names) {
+      const c = s!.components.find((x) => x.name === name);
+      expect(c).to.include({ name, version: '1.0.0', state: 'RUNNING' });
+      expect(c!.memoryBytes, name).to.be.greaterThan(0);
+    }
+    expect(s!.lastDeployment).to.include({ deploymentId, status: 'SUCCEEDED' });
     const text = await run(['status', '--root', root]);
     expect(text.stdout).to.include(`Last local deployment: ${deploymentId} SUCCEEDED`);
-    expect(text.stdout).to.match(/com\.example\.app\.Api\s+1\.0\.0\s+RUNNING/);
+    expect(text.stdout).to.match(/com\.example\.app\.Api\s+1\.0\.0\s+RUNNING\s+[\d.]+%\s+[\d.]+ MB/);
   });
 
   it('tendril status names the missing connection info when no nucleus ever ran on the root', async () => {
