@@ -7,6 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import yaml from 'js-yaml';
 import type { Command } from './command.js';
+import { stageNodeModules } from './stage-node-modules.js';
 
 const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const examples = join(packageRoot, 'examples', 'components');
@@ -130,7 +131,12 @@ export const demoCommand: Command = {
     }
 
     // Deploy the examples to the thing group through the API; the nucleus receives an IoT job.
-    const nodePath = join(packageRoot, 'node_modules');
+    // the Node examples run as the component user: give them an SDK copy that user can read
+    const nodePath = stageNodeModules(
+      join(packageRoot, 'node_modules'),
+      ['aws-iot-device-sdk-v2'],
+      join(dir, 'node_modules'),
+    );
     const merge = JSON.stringify({ NodePath: nodePath });
     const created = await gg.send(
       new CreateDeploymentCommand({

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import yaml from 'js-yaml';
 import { Nucleus } from '../../src/nucleus/index.js';
 import { repoRoot } from '../support/daemon.js';
+import { stageNodeModules } from '../../src/cli/stage-node-modules.js';
 import { eventually, startCloudHarness, type CloudHarness } from '../integration/iot/helpers.js';
 
 const examples = join(repoRoot, 'examples', 'components');
@@ -28,6 +29,9 @@ describe('e2e: cloud deployments from the local cloud to the nucleus', function 
   let nucleus: Nucleus | undefined;
   let root: string;
 
+  /** The SDK for the Node example components, readable by their user (nobody). */
+  const sdkPath = () =>
+    stageNodeModules(join(repoRoot, 'node_modules'), ['aws-iot-device-sdk-v2'], join(h.dir, 'node_modules'));
   const log = (c: string) => {
     const f = join(root, 'logs', `${c}.log`);
     return existsSync(f) ? readFileSync(f, 'utf8') : '';
@@ -134,7 +138,7 @@ describe('e2e: cloud deployments from the local cloud to the nucleus', function 
           'com.example.Publisher': {
             componentVersion: '1.0.0',
             configurationUpdate: {
-              merge: JSON.stringify({ NodePath: join(repoRoot, 'node_modules'), IntervalMs: 500 }),
+              merge: JSON.stringify({ NodePath: sdkPath(), IntervalMs: 500 }),
             },
           },
         },

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Nucleus } from '../../src/nucleus/index.js';
 import { repoRoot, waitFor } from '../support/daemon.js';
+import { stageNodeModules } from '../../src/cli/stage-node-modules.js';
 
 const examples = join(repoRoot, 'examples', 'components');
 
@@ -36,7 +37,11 @@ describe('e2e: local deployment of the example components', function () {
     );
     const root = join(dir, 'root');
     nucleus = await Nucleus.start({ root, initConfigFile: init });
-    const nodePath = join(repoRoot, 'node_modules');
+    const nodePath = stageNodeModules(
+      join(repoRoot, 'node_modules'),
+      ['aws-iot-device-sdk-v2'],
+      join(dir, 'node_modules'),
+    );
     const outcome = await nucleus.queue.offer({
       id: 'local-e2e-1',
       type: 'LOCAL',
