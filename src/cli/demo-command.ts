@@ -2,7 +2,16 @@
 // components through the Greengrass V2 API (the unmodified AWS SDK client), provisions a device and
 // starts a nucleus connected to the cloud over MQTT with mutual TLS, deploys the examples to the
 // device's thing group through the API (an IoT job), and shows their state live until Ctrl-C.
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import yaml from 'js-yaml';
@@ -18,6 +27,18 @@ const EXAMPLES: Record<string, string> = {
   'com.example.Publisher': '1.0.0',
   'com.example.Subscriber': '1.0.0',
 };
+
+/** True when every directory from `dir` up to / lets other users through (o+x). */
+function othersCanTraverse(dir: string): boolean {
+  for (let d = dir; ; d = dirname(d)) {
+    try {
+      if ((statSync(d).mode & 0o001) === 0) return false;
+    } catch {
+      // not created yet: its parent decides
+    }
+    if (dirname(d) === d) return true;
+  }
+}
 
 export const demoCommand: Command = {
   name: 'demo',
@@ -42,10 +63,21 @@ export const demoCommand: Command = {
       );
       return 2;
     }
-    const dir = resolve(String(values.dir ?? '.tendril-demo'));
+    const say = (s: string) => process.stdout.write(`${s}\n`);
+    let dir = resolve(String(values.dir ?? '.tendril-demo'));
+    // As root the components run as nobody, who must traverse every directory above the root.
+    if (process.getuid?.() === 0 && !othersCanTraverse(dirname(dir))) {
+      if (values.dir !== undefined) {
+        process.stderr.write(
+          `tendril demo: --dir: ${dir} is below a directory that other users cannot enter; the components run as nobody. Choose a directory like /tmp/tendril-demo.\n`,
+        );
+        return 2;
+      }
+      dir = join(tmpdir(), 'tendril-demo');
+      say(`(the current directory is not reachable by the component user nobody: using ${dir})`);
+    }
     mkdirSync(dir, { recursive: true });
     chmodSync(dir, 0o755); // the component user must reach the nucleus root inside it
-    const say = (s: string) => process.stdout.write(`${s}\n`);
 
     // The AWS SDK warns that its releases after January 2027 need Node 22; this one works on Node 20.
     const emit = process.emitWarning.bind(process);
