@@ -147,7 +147,14 @@ export class CgroupV1Controller implements CgroupController {
     await ensureDir(dir);
     const file = path.join(dir, 'freezer.state');
     await writeControl(file, state);
-    const reached = await waitFor(async () => (await readControl(file)) === state, FREEZE_TIMEOUT_MS);
+    // v1 freezing can stall in FREEZING (a task busy in the kernel, a fork racing the freeze); the
+    // kernel's cgroup-v1 freezer documentation says to write FROZEN again to retry, so each poll does.
+    const reached = await waitFor(async () => {
+      const now = await readControl(file);
+      if (now === state) return true;
+      if (state === 'FROZEN' && now === 'FREEZING') await writeControl(file, 'FROZEN');
+      return false;
+    }, FREEZE_TIMEOUT_MS);
     if (!reached) throw new Error(`${file} did not reach ${state} within ${FREEZE_TIMEOUT_MS} ms`);
   }
 
