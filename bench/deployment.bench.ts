@@ -117,7 +117,7 @@ const suite: BenchSuite = {
         manager,
         names.map((n) => n.replace('BenchDeploy', 'Floor')),
       );
-      const settle = '; includes the 1 s settle window [DP-55]';
+      const settle = '; includes the 0.5 s settle window [DP-55]';
       return [
         {
           name: `local deployment of 1 component, create -> SUCCEEDED (median of ${reps}${settle})`,

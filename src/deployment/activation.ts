@@ -36,7 +36,7 @@ export interface ConvergeOptions {
   pollMs?: number;
   /**
    * How long every target must stay RUNNING/FINISHED, with no state change of any target, before
-   * success is declared (default 1000 ms): a component that starts and then crashes is caught.
+   * success is declared (default 500 ms): a component that starts and then crashes is caught.
    */
   settleMs?: number;
 }
@@ -114,7 +114,7 @@ export function waitForServices(
   o: ConvergeOptions,
 ): Promise<ConvergeOutcome> {
   const ignore = o.ignore ?? new Set<string>();
-  const settleMs = o.settleMs ?? 1000;
+  const settleMs = o.settleMs ?? 500;
   return new Promise((resolve) => {
     let last: string[] = [];
     let stableSince: number | undefined;

@@ -19,7 +19,7 @@ export const DEFAULT_STAGE_TIMEOUTS: StageTimeouts = {
   resolveMs: 10 * 60_000,
   snapshotMs: 60_000,
   convergeMs: 10 * 60_000,
-  settleMs: 1000,
+  settleMs: 500,
 };
 
 /** Runs `fn`, failing with DEPLOYMENT_STAGE_TIMEOUT when it takes longer than `timeoutMs`. */
