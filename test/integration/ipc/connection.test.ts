@@ -395,12 +395,11 @@ describe('IPC connection (official client + raw socket)', function () {
     try {
       const a = await small.connect('A');
       await small.connect('B');
-      const third = small.clientFor(small.tokens.issue('A'));
-      const err = await third.connect().then(
-        () => undefined,
-        (e: eventstream_rpc.RpcError) => e,
-      );
-      expect(err).to.be.instanceOf(eventstream_rpc.RpcError);
+      // The third connection is raw: the official client aborts the whole process (a fatal assert
+      // in aws-crt's event_stream.c, seen twice in full runs) when its connection is closed at accept.
+      const third = await RawPeer.open(small.socketPath);
+      await third.waitClosed();
+      expect(third.messages).to.deep.equal([]);
       expect(small.server.stats().refusedConnections).to.equal(1);
       await a.publishToTopic({ topic: 't', publishMessage: { jsonMessage: { message: {} } } });
       await a.close();
