@@ -1,66 +1,32 @@
 // `greengrass-cli deployment create | status | list | cancel` over the CLI IPC operations
 // (ipc.md IPC-68..IPC-71; deployment.md DP-01 local deployments), with the Greengrass CLI's flags.
 import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import type { greengrasscoreipc } from 'aws-iot-device-sdk-v2';
 import { UsageError, type Command } from './command.js';
+import { directoryFlag as directory, mergeFlag, updateConfigFlag } from './deployment-flags.js';
 import { namesOf, ROOT_HELP, ROOT_OPTIONS, rootOf } from './greengrass-cli-component.js';
 import { withClient } from './greengrass-cli-client.js';
 
 type Values = Record<string, string | boolean | string[] | undefined>;
 type LocalDeployment = greengrasscoreipc.model.LocalDeployment;
 
-const isMap = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
-
 function noPositionals(positionals: string[]): void {
   if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
 }
 
-function directory(values: Values, flag: string): string | undefined {
-  const v = values[flag] as string | undefined;
-  if (v === undefined) return undefined;
-  if (v.trim() === '') throw new UsageError(`--${flag} must not be empty`);
-  return resolve(v); // the nucleus has another working directory
-}
-
 /** `--merge "name=version"` (repeatable, comma-separated allowed). */
 function mergeOf(values: Values): Map<string, string> {
-  const out = new Map<string, string>();
   const raw = (values.merge as string[] | undefined) ?? [];
-  for (const item of raw.flatMap((v) => v.split(',')).map((s) => s.trim())) {
-    const eq = item.indexOf('=');
-    const name = item.slice(0, eq).trim();
-    const version = item.slice(eq + 1).trim();
-    if (eq < 0 || name === '' || version === '')
-      throw new UsageError(`--merge must be "componentName=version", got "${item}"`);
-    out.set(name, version);
-  }
-  return out;
+  const items = raw.flatMap((v) => v.split(',')).map((s) => s.trim());
+  return mergeFlag(items, { label: '"componentName=version"', duplicates: 'last-wins' });
 }
 
 /** `--update-config` is a JSON object `{name: {MERGE?, RESET?}}`, given inline or as a file path. */
 function updateConfigOf(values: Values): Map<string, unknown> | undefined {
   const raw = values['update-config'] as string | undefined;
   if (raw === undefined) return undefined;
-  let text = raw;
-  if (!raw.trim().startsWith('{') && existsSync(raw)) text = readFileSync(raw, 'utf8');
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (e) {
-    throw new UsageError(`--update-config is not valid JSON: ${(e as Error).message}`);
-  }
-  if (!isMap(parsed))
-    throw new UsageError(
-      '--update-config must be a JSON object {"componentName": {"MERGE": {...}, "RESET": [...]}}',
-    );
-  for (const [name, update] of Object.entries(parsed))
-    if (!isMap(update))
-      throw new UsageError(
-        `--update-config: the value for ${name} must be an object {"MERGE": {...}, "RESET": [...]}`,
-      );
-  return new Map(Object.entries(parsed));
+  const text = !raw.trim().startsWith('{') && existsSync(raw) ? readFileSync(raw, 'utf8') : raw;
+  return updateConfigFlag(text, 'componentName');
 }
 
 function deploymentIdOf(values: Values): string {

@@ -2,9 +2,9 @@
 // CLI IPC operations of a running nucleus (ipc.md IPC-68..IPC-71). `create --wait` follows the
 // deployment until it is terminal, printing each status change, and exits 0 only on SUCCEEDED.
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import type { greengrasscoreipc } from 'aws-iot-device-sdk-v2';
 import { UsageError, type Command } from './command.js';
+import { directoryFlag as directory, mergeFlag, updateConfigFlag } from './deployment-flags.js';
 import { withClient, type IpcClient } from './greengrass-cli-client.js';
 import {
   COMMON_HELP,
@@ -24,35 +24,18 @@ const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'CANCELED', 'REJECTED']);
 const POLL_MS = 200;
 const DEFAULT_WAIT_SECONDS = 600;
 
-const isMap = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
-
 function oneId(positionals: string[]): string {
   if (positionals.length !== 1) throw new UsageError('give exactly one deployment id');
   if (positionals[0].trim() === '') throw new UsageError('the deployment id must not be empty');
   return positionals[0];
 }
 
-function directory(values: Values, flag: string): string | undefined {
-  const v = values[flag] as string | undefined;
-  if (v === undefined) return undefined;
-  if (v.trim() === '') throw new UsageError(`--${flag} must not be empty`);
-  return resolve(v); // the nucleus has another working directory
-}
-
 /** `--merge NAME=VERSION` (repeatable). */
 function mergeOf(values: Values): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const item of (values.merge as string[] | undefined) ?? []) {
-    const eq = item.indexOf('=');
-    const name = item.slice(0, eq).trim();
-    const version = item.slice(eq + 1).trim();
-    if (eq < 0 || name === '' || version === '')
-      throw new UsageError(`--merge must be NAME=VERSION, got "${item}"`);
-    if (out.has(name)) throw new UsageError(`--merge names ${name} twice`);
-    out.set(name, version);
-  }
-  return out;
+  return mergeFlag((values.merge as string[] | undefined) ?? [], {
+    label: 'NAME=VERSION',
+    duplicates: 'refuse',
+  });
 }
 
 function removeOf(values: Values): string[] {
@@ -73,18 +56,7 @@ function updateConfigOf(values: Values): Map<string, unknown> | undefined {
       throw new UsageError(`--update-config ${raw}: ${(e as Error).message}`);
     }
   }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (e) {
-    throw new UsageError(`--update-config is not valid JSON: ${(e as Error).message}`);
-  }
-  if (!isMap(parsed))
-    throw new UsageError('--update-config must be a JSON object {"NAME": {"MERGE": {...}, "RESET": [...]}}');
-  for (const [name, update] of Object.entries(parsed))
-    if (!isMap(update))
-      throw new UsageError(`--update-config: the value for ${name} must be {"MERGE": {...}, "RESET": [...]}`);
-  return new Map(Object.entries(parsed));
+  return updateConfigFlag(text, 'NAME');
 }
 
 function created(d: LocalDeployment): string {
