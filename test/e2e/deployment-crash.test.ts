@@ -6,7 +6,7 @@
 // match that end state, no process of the killed daemon's components survives, and IN_PROGRESS and
 // the terminal status are each stored once [DP-33][DP-64][DP-68][DP-69].
 import { expect } from 'chai';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
   chmodSync,
@@ -22,32 +22,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { exitOf, processesWith, repoRoot, spawnTendril } from '../support/daemon.js';
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function tendril(args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', join(repoRoot, 'src/cli/tendril.ts'), ...args],
-      {
-        cwd: repoRoot,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+import { exitOf, processesWith, spawnTendril, runTendril as tendril } from '../support/daemon.js';
 
 /** Polls every 5 ms (the instants are short) until `check` holds; fails after `ms` naming `what`. */
 async function until(what: string, check: () => boolean, ms = 60_000): Promise<void> {

@@ -4,7 +4,7 @@
 // The engine-level versions of these live in test/integration/deployment; here each goes through
 // `tendril deployment create --wait` and is checked with `tendril component details`.
 import { expect } from 'chai';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import {
   chmodSync,
@@ -18,33 +18,15 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { exitOf, processesWith, repoRoot, spawnTendril, waitFor } from '../support/daemon.js';
+import {
+  exitOf,
+  processesWith,
+  spawnTendril,
+  waitFor,
+  runTendril as tendril,
+  type CliRun,
+} from '../support/daemon.js';
 import { makeZip } from '../integration/deployment/zip-helper.js';
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function tendril(args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', join(repoRoot, 'src/cli/tendril.ts'), ...args],
-      {
-        cwd: repoRoot,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 interface Spec {
   install?: string;
@@ -100,7 +82,7 @@ describe('e2e: deployment scenarios through the tendril CLI against the daemon',
     return existsSync(f) ? readFileSync(f, 'utf8') : '';
   };
 
-  async function deploy(args: string[]): Promise<{ run: Run; id: string; end: Record<string, unknown> }> {
+  async function deploy(args: string[]): Promise<{ run: CliRun; id: string; end: Record<string, unknown> }> {
     const run = await tendril(['deployment', 'create', '--root', root, '--wait', '--json', ...args]);
     const docs = run.stdout
       .split(/\n(?=\{)/)

@@ -2,38 +2,16 @@
 // nucleus: it authenticates with the token from <root>/cli_ipc_info [CF-75] and drives the CLI IPC
 // operations [IPC-68..IPC-75] to deploy, inspect, restart and stop the HelloWorld example [DP-01].
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Nucleus } from '../../src/nucleus/index.js';
-import { repoRoot, waitFor } from '../support/daemon.js';
+import { repoRoot, waitFor, runCli } from '../support/daemon.js';
 
 const examples = join(repoRoot, 'examples', 'components');
 const HELLO = 'com.example.HelloWorld';
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs greengrass-cli to completion (no timing assertion: mocha's timeout bounds it). */
-function greengrassCli(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', join(repoRoot, 'src/cli/greengrass-cli.ts'), ...args],
-      { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const greengrassCli = (args: string[], env?: NodeJS.ProcessEnv) => runCli('greengrass-cli', args, env);
 
 describe('e2e: greengrass-cli against a running nucleus', function () {
   this.timeout(90000);

@@ -3,7 +3,7 @@
 // operations with the CLI token [CF-75, IPC-68], and `tendril status` and `tendril logs` (-f, across
 // rotation [LC-93]) show them.
 import { expect } from 'chai';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import {
   appendFileSync,
   chmodSync,
@@ -20,33 +20,22 @@ import { join } from 'node:path';
 import { Nucleus } from '../../src/nucleus/index.js';
 import { readCliIpcInfo } from '../../src/cli/greengrass-cli-client.js';
 import { officialClient } from '../support/ipc-client.js';
-import { exitOf, repoRoot, stateChanges, stateOf, waitFor } from '../support/daemon.js';
+import {
+  exitOf,
+  repoRoot,
+  stateChanges,
+  stateOf,
+  waitFor,
+  runTendril as run,
+  spawnTendril,
+} from '../support/daemon.js';
 
 const examples = join(repoRoot, 'examples', 'components');
 const APP = ['com.example.app.Store', 'com.example.app.Api', 'com.example.app.Frontend'];
 
-function tendril(args: string[]): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli/tendril.ts'), ...args], {
-    cwd: repoRoot,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-}
-
-function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = tendril(args);
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
 /** Runs `tendril logs -f ...` and collects its output until stopped. */
 function follow(args: string[]): { child: ChildProcess; output: () => string } {
-  const child = tendril(['logs', '-f', ...args]);
+  const child = spawnTendril(['logs', '-f', ...args]);
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   return { child, output: () => out };

@@ -2,7 +2,7 @@
 // the real daemon (`tendril run`), over its IPC socket only [CF-75][IPC-68..IPC-75]: tables by
 // default, --json, --wait progress and exit codes, usage errors that never reach the daemon.
 import { expect } from 'chai';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
   chmodSync,
@@ -16,32 +16,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { exitOf, processesWith, repoRoot, spawnTendril, waitFor } from '../support/daemon.js';
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function tendril(args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', join(repoRoot, 'src/cli/tendril.ts'), ...args],
-      {
-        cwd: repoRoot,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+import { exitOf, processesWith, spawnTendril, waitFor, runTendril as tendril } from '../support/daemon.js';
 
 describe('e2e: tendril deployment and tendril component against the daemon', function () {
   this.timeout(90_000);

@@ -6,13 +6,48 @@ import { fileURLToPath } from 'node:url';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-export function spawnTendril(args: string[], env: NodeJS.ProcessEnv = process.env): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli/tendril.ts'), ...args], {
+/** Starts one of the package's commands (`tendril`, `greengrass-cli`) from the TypeScript sources. */
+export function spawnCli(
+  command: 'tendril' | 'greengrass-cli',
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', join(repoRoot, `src/cli/${command}.ts`), ...args], {
     cwd: repoRoot,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 }
+
+export function spawnTendril(args: string[], env: NodeJS.ProcessEnv = process.env): ChildProcess {
+  return spawnCli('tendril', args, env);
+}
+
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command to completion and collects its output (mocha's timeout bounds it). */
+export function runCli(
+  command: 'tendril' | 'greengrass-cli',
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<CliRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawnCli(command, args, env);
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+export const runTendril = (args: string[], env?: NodeJS.ProcessEnv): Promise<CliRun> =>
+  runCli('tendril', args, env);
 
 /** Polls `check` every 50 ms until it returns a value, or fails after `ms` with `what`. */
 export async function waitFor<T>(what: string, check: () => T | undefined | false, ms = 20000): Promise<T> {

@@ -18,21 +18,9 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { exitOf, repoRoot, spawnTendril, stateOf, waitFor } from '../../support/daemon.js';
+import { exitOf, repoRoot, spawnTendril, stateOf, waitFor, runTendril as run } from '../../support/daemon.js';
 
 const NAME = 'com.example.Legacy';
-
-function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawnTendril(args);
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 /** A tlog line as the Java nucleus writes it: {"TS":..,"TP":[..],"W":..,"V":..} [CF-09]. */
 function tlog(ts: number, path: string[], value: unknown, what = 'changed'): string {

@@ -9,25 +9,7 @@ import { join } from 'node:path';
 import yaml from 'js-yaml';
 import { parseSetupFlags } from '../../../src/cli/setup-command.js';
 import { runLocalCloud } from '../../../src/cli/localcloud-command.js';
-import { exitOf, repoRoot, spawnTendril, waitFor } from '../../support/daemon.js';
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function tendril(args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawnTendril(args);
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+import { exitOf, repoRoot, waitFor, runTendril as tendril } from '../../support/daemon.js';
 
 function getent(db: string, name: string): string[] | undefined {
   try {
