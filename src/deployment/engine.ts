@@ -17,11 +17,14 @@ import {
   type JobStatus,
 } from './result.js';
 import { StatusOutbox, type DeploymentStatusReporter, type ProcessedDeployment } from './result-outbox.js';
-import { deploymentDir, ROLLBACK_SNAPSHOT } from './rollback.js';
+import { deploymentDir, restoreSnapshotExactly, ROLLBACK_SNAPSHOT } from './rollback.js';
 import { versionsToKeep, type StaleCleanupResult } from './store-query.js';
 import { runDeploymentTask, type TaskContext } from './task.js';
+import { DEFAULT_BUILTIN_SERVICES } from './task-services.js';
 import {
+  activationInterrupted,
   DEPLOYMENT_METADATA,
+  markActivation,
   documentFingerprint,
   readProgress,
   removeInterruptedImports,
@@ -90,6 +93,30 @@ export class DeploymentEngine {
     this.abort?.abort();
     await this.loop;
     this.loop = undefined;
+  }
+
+  /**
+   * Before anything starts from the services tree at boot: when a crash interrupted a deployment's
+   * services write (its activation marker is still there), the tree may be half written; restore
+   * the snapshot taken before the deployment, so that components start from a consistent tree
+   * and the resumed deployment runs again from it. Returns the deployment id restored, if any.
+   */
+  async recoverInterruptedActivation(): Promise<string | undefined> {
+    const entry = this.o.queue.peek();
+    if (!entry) return undefined;
+    const parsed = parseDeploymentDocument(entry.document, this.o.parseOptions);
+    if (!parsed.ok) return undefined;
+    const dir = deploymentDir(this.o.root, parsed.document.deploymentId);
+    if (!(await activationInterrupted(dir))) return undefined;
+    const snapshot = path.join(dir, ROLLBACK_SNAPSHOT);
+    const keep = this.o.builtinServices ?? DEFAULT_BUILTIN_SERVICES;
+    await this.o.store.transaction(() => restoreSnapshotExactly(this.o.store, snapshot, { keep }));
+    await markActivation(dir, false);
+    this.o.log?.(
+      `deployment ${parsed.document.deploymentId}: a restart interrupted its services write; ` +
+        'restored the services from before the deployment',
+    );
+    return parsed.document.deploymentId;
   }
 
   /** Delivers stored statuses in order; a consumer's failure only delays delivery. */

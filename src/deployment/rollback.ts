@@ -1,17 +1,20 @@
 // Rollback [DP-52, DP-59]: a full tlog snapshot taken before activation, replayed with the rollback
 // merge tree and forced timestamps [CF-22], services the deployment added removed, then the tlog
 // truncated so it holds only the rolled-back values [CF-16].
-import { mkdir, open, rename, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import {
   applyTlog,
+  applyTlogLine,
   Configuration,
   dumpTlog,
   readTlogFile,
   rollbackMergeTree,
   type ConfigStore,
   type JsonObject,
+  Topics,
 } from '../config/index.js';
+import { writeDurably } from './task-progress.js';
 
 export const ROLLBACK_SNAPSHOT = 'rollback_snapshot.tlog';
 
@@ -21,29 +24,15 @@ export function deploymentDir(root: string, deploymentId: string): string {
 }
 
 /**
- * [DP-52] Writes the snapshot durably. A snapshot already there (a deployment resumed after a
+ * [DP-52] Writes the snapshot durably (for every deployment: with DO_NOTHING it serves only to
+ * recover a services write a crash interrupted, see ACTIVATION_MARKER). A snapshot already there (a deployment resumed after a
  * restart) is kept: it is the state from before the deployment first started.
  */
 export async function takeRollbackSnapshot(store: ConfigStore, dir: string): Promise<string> {
   const file = path.join(dir, ROLLBACK_SNAPSHOT);
-  await mkdir(dir, { recursive: true, mode: 0o700 });
   if (await stat(file).catch(() => undefined)) return file;
   await store.sync();
-  const tmp = `${file}.tmp`;
-  const fh = await open(tmp, 'w', 0o600);
-  try {
-    await fh.writeFile(dumpTlog(store.config));
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await rename(tmp, file);
-  const d = await open(dir, 'r');
-  try {
-    await d.sync();
-  } finally {
-    await d.close();
-  }
+  await writeDurably(file, dumpTlog(store.config));
   return file;
 }
 
@@ -82,4 +71,37 @@ export async function restoreRollbackSnapshot(
   await store.sync();
   await store.truncateNow();
   return { services, removed };
+}
+
+/**
+ * Undoes a services write a crash interrupted (see ACTIVATION_MARKER): every service goes back to
+ * the snapshot's values with their own timestamps (so the resumed deployment's MERGE compares
+ * against the same modtimes as the first attempt did [CF-24]), services the torn write added are
+ * removed, `runtime` and `_private` are left as they are [CF-21]. Returns the names removed.
+ */
+export async function restoreSnapshotExactly(
+  store: ConfigStore,
+  file: string,
+  o: { keep: readonly string[] },
+): Promise<string[]> {
+  const lines = (await readTlogFile(file)).lines.filter((l) => l.path[0]?.toLowerCase() === 'services');
+  const inSnapshot = new Set(lines.map((l) => l.path[1]?.toLowerCase()).filter((n) => n !== undefined));
+  const now = store.config.now();
+  const removed: string[] = [];
+  const services = store.config.find(['services']);
+  for (const svc of services instanceof Topics ? services.children() : []) {
+    const keep = o.keep.includes(svc.name);
+    if (!inSnapshot.has(svc.name.toLowerCase())) {
+      if (keep) continue;
+      svc.remove(now, true);
+      removed.push(svc.name);
+      continue;
+    }
+    if (!(svc instanceof Topics)) continue;
+    for (const c of svc.children()) if (c.name !== 'runtime' && !c.name.startsWith('_')) c.remove(now, true);
+  }
+  for (const l of lines) if (l.path[2] !== 'runtime') applyTlogLine(store.config, l, true);
+  await store.sync();
+  await store.truncateNow();
+  return removed;
 }

@@ -4,12 +4,19 @@
 // engine lets no outbox flush run between the two writes, so after a crash between them the status
 // is still pending in the outbox and the resumed deployment finds it there.
 import { createHash } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { JobStatus } from './result.js';
 import type { DeploymentResultStatus } from './result.js';
 
 export const DEPLOYMENT_METADATA = 'deployment_metadata.json';
+/**
+ * Present while a deployment writes the `services` tree (activation or rollback). Those writes are
+ * individually durable but not atomic as a whole, so after a crash with this marker present the
+ * tree on disk may be half old, half new: the nucleus restores the pre-deployment snapshot before
+ * any component is started from it, and the resumed deployment runs again from that state.
+ */
+export const ACTIVATION_MARKER = 'activation_in_progress';
 
 export interface DeploymentProgress {
   id: string;
@@ -60,12 +67,28 @@ export async function writeDurably(file: string, text: string): Promise<void> {
     await fh.close();
   }
   await rename(tmp, file);
+  await syncDir(dir);
+}
+
+async function syncDir(dir: string): Promise<void> {
   const d = await open(dir, 'r');
   try {
     await d.sync();
   } finally {
     await d.close();
   }
+}
+
+/** Durably marks (or clears) a deployment's services write; see ACTIVATION_MARKER. */
+export async function markActivation(dir: string, writing: boolean): Promise<void> {
+  const file = path.join(dir, ACTIVATION_MARKER);
+  if (writing) return writeDurably(file, '');
+  await rm(file, { force: true });
+  await syncDir(dir);
+}
+
+export async function activationInterrupted(dir: string): Promise<boolean> {
+  return (await stat(path.join(dir, ACTIVATION_MARKER)).catch(() => undefined)) !== undefined;
 }
 
 /**

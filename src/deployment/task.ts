@@ -19,6 +19,7 @@ import { deploymentDir, restoreRollbackSnapshot, takeRollbackSnapshot } from './
 import type { ComponentStore } from './store-query.js';
 import { runSafeUpdate, type SafeUpdateHooks } from './task-safe-update.js';
 import { computeTargetServices, currentGroupRoots, DEFAULT_BUILTIN_SERVICES } from './task-services.js';
+import { markActivation } from './task-progress.js';
 import { runStage, type StageTimeouts } from './task-stage.js';
 
 export interface TaskContext {
@@ -134,10 +135,9 @@ export async function runDeploymentTask(ctx: TaskContext, doc: DeploymentDocumen
   const dir = deploymentDir(ctx.root, doc.deploymentId);
   const rollback = doc.failureHandlingPolicy === 'ROLLBACK';
   const brokenBefore = brokenAndHardDependers(ctx.states, ctx.store.config.toMap(['services']));
-  let snapshot: string | undefined;
+  let snapshot: string;
   try {
-    if (rollback)
-      snapshot = await runStage('snapshot', t.snapshotMs, () => takeRollbackSnapshot(ctx.store, dir));
+    snapshot = await runStage('snapshot', t.snapshotMs, () => takeRollbackSnapshot(ctx.store, dir));
   } catch (e) {
     return noChange(e);
   }
@@ -145,7 +145,7 @@ export async function runDeploymentTask(ctx: TaskContext, doc: DeploymentDocumen
   // [DP-54] activate; from here on the device state changes.
   let failure: DeploymentError;
   try {
-    await ctx.store.transaction(() =>
+    await writeServices(ctx, dir, () =>
       writeTargetServices(ctx.store, plan.target.services, plan.target.removed, {
         now: plan.now,
         configurationTimestamp: plan.configurationTimestamp,
@@ -166,13 +166,12 @@ export async function runDeploymentTask(ctx: TaskContext, doc: DeploymentDocumen
   } catch (e) {
     failure = asDeploymentError(e);
   }
-  if (!rollback || snapshot === undefined)
-    return { result: { status: 'FAILED_ROLLBACK_NOT_REQUESTED', error: failure }, attempted };
+  if (!rollback) return { result: { status: 'FAILED_ROLLBACK_NOT_REQUESTED', error: failure }, attempted };
 
   // [DP-59] rollback.
   try {
     const restored = await runStage('rollback', t.snapshotMs, () =>
-      ctx.store.transaction(() =>
+      writeServices(ctx, dir, () =>
         restoreRollbackSnapshot(ctx.store, snapshot, { now: ctx.store.config.now(), keep: builtins }),
       ),
     );
@@ -199,6 +198,21 @@ export async function runDeploymentTask(ctx: TaskContext, doc: DeploymentDocumen
       attempted,
     };
   }
+}
+
+/**
+ * One write of the services tree, as a store transaction (the reconciler waits for its end) inside
+ * the durable activation marker (a crash in the middle is undone at the next boot).
+ */
+async function writeServices<T>(ctx: TaskContext, dir: string, write: () => Promise<T>): Promise<T> {
+  await markActivation(dir, true);
+  const r = await ctx.store.transaction(async () => {
+    const out = await write();
+    await ctx.store.sync();
+    return out;
+  });
+  await markActivation(dir, false);
+  return r;
 }
 
 function convergeError(o: Exclude<ConvergeOutcome, { ok: true }>): DeploymentError {

@@ -193,6 +193,7 @@ export class Nucleus {
         if (path.some((p) => p.toLowerCase() === 'accesscontrol')) nucleus.policiesChanged = true;
         nucleus.scheduleReconcile();
       });
+      await deployments.recoverInterruptedActivation();
       nucleus.reconcile();
       deployments.start();
       nucleus.cloud = cloud;

@@ -83,7 +83,6 @@ export async function openHarness(
     scheduled = true;
     setImmediate(reconcile);
   });
-  reconcile();
   const queue = await DeploymentQueue.open(root);
   const reported: ProcessedDeployment[] = [];
   const engine = new DeploymentEngine({
@@ -97,6 +96,9 @@ export async function openHarness(
     reporters: [{ name: 'recorder', report: async (s) => (reported.push(s), true) }],
     ...opts.engine,
   });
+  // as the nucleus boots: undo a services write a crash interrupted, then start the components
+  await engine.recoverInterruptedActivation();
+  reconcile();
   return {
     root,
     source,

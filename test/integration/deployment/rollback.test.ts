@@ -91,7 +91,9 @@ describe('deployment failure handling and restart', function () {
         'version',
       ]),
     ).to.equal('2.0.0');
-    expect(existsSync(path.join(deploymentDir(h.root, 'd2'), ROLLBACK_SNAPSHOT))).to.equal(false);
+    // the snapshot is taken all the same, as the recovery point of a crash during the services write,
+    // but the failure did not restore it
+    expect(existsSync(path.join(deploymentDir(h.root, 'd2'), ROLLBACK_SNAPSHOT))).to.equal(true);
   });
 
   it('[DP-03][DP-33] an enqueued deployment survives a restart and runs after reopening', async () => {
