@@ -1,17 +1,27 @@
-// Download of a presigned-URL artifact (cloud.md CL-36..CL-38): streamed to disk in constant memory,
-// resumed from a partial file with `Range: bytes=<offset>-` (a 200 is accepted by skipping the
-// bytes already there), and verified with a streaming digest of the whole file; a file whose digest
-// already matches is not downloaded again.
+// Download of an artifact (cloud.md CL-36..CL-38): a presigned URL, or a request the caller opens
+// itself (a SigV4-signed S3 GET, CL-63); streamed to disk in constant memory, resumed from a partial
+// file with `Range: bytes=<offset>-` (a 200 is accepted by skipping the bytes already there), and
+// verified with a streaming digest of the whole file; a file whose digest already matches is not
+// downloaded again. Requests go through the network proxy when one is configured [CF-40].
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, rm, stat } from 'node:fs/promises';
+import type { IncomingMessage } from 'node:http';
 import { dirname } from 'node:path';
-import { Readable, Transform } from 'node:stream';
+import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { httpGet, type NetworkProxy } from './proxy.js';
 
 export interface ArtifactDownload {
   /** Fetches a fresh presigned URL (they expire). */
-  url(): Promise<string>;
+  url?(): Promise<string>;
+  /**
+   * Instead of `url`: opens the GET with these extra headers (Range) and answers the response; may
+   * throw ArtifactDownloadError with a code of its own (a final failure, not retried).
+   */
+  open?(headers: Record<string, string>): Promise<IncomingMessage>;
+  /** For `url`: the network proxy [CF-40]. */
+  proxy?: NetworkProxy;
   file: string;
   /** Base64 digest from the recipe, and its node:crypto algorithm name; undefined = no check. */
   digest?: string;
@@ -24,7 +34,13 @@ export interface ArtifactDownload {
 export class ArtifactDownloadError extends Error {
   constructor(
     readonly code:
-      'ARTIFACT_CHECKSUM_MISMATCH' | 'ARTIFACT_DOWNLOAD_ERROR' | 'GREENGRASS_ARTIFACT_SIZE_NOT_FOUND',
+      | 'ARTIFACT_CHECKSUM_MISMATCH'
+      | 'ARTIFACT_DOWNLOAD_ERROR'
+      | 'GREENGRASS_ARTIFACT_SIZE_NOT_FOUND'
+      | 'S3_GET_OBJECT_ACCESS_DENIED'
+      | 'S3_GET_OBJECT_RESOURCE_NOT_FOUND'
+      | 'MISSING_DOCKER_APPLICATION_MANAGER'
+      | 'DOCKER_ARTIFACTS_NOT_SUPPORTED',
     message: string,
   ) {
     super(message);
@@ -82,16 +98,28 @@ async function fetchInto(d: ArtifactDownload, alg: string): Promise<string> {
   const offset = Math.max(0, await sizeOf(d.file));
   const h = createHash(alg);
   if (offset > 0) await hashFile(d.file, h);
-  const res = await fetch(await d.url(), offset > 0 ? { headers: { range: `bytes=${offset}-` } } : {});
-  if (res.status === 416) return h.digest('base64'); // already complete: the digest check decides
-  if (!res.ok || !res.body)
-    throw new ArtifactDownloadError('ARTIFACT_DOWNLOAD_ERROR', `GET artifact: HTTP ${res.status}`);
-  if (res.headers.get('content-length') === null && res.status === 200)
+  const headers: Record<string, string> = offset > 0 ? { range: `bytes=${offset}-` } : {};
+  let res: IncomingMessage;
+  if (d.open) res = await d.open(headers);
+  else if (d.url) res = await httpGet(await d.url(), { headers, proxy: d.proxy });
+  else throw new ArtifactDownloadError('ARTIFACT_DOWNLOAD_ERROR', `${d.file}: no URL to download from`);
+  const status = res.statusCode ?? 0;
+  if (status === 416) {
+    res.resume();
+    return h.digest('base64'); // already complete: the digest check decides
+  }
+  if (status < 200 || status >= 300) {
+    res.resume();
+    throw new ArtifactDownloadError('ARTIFACT_DOWNLOAD_ERROR', `GET artifact: HTTP ${status}`);
+  }
+  if (res.headers['content-length'] === undefined && status === 200) {
+    res.destroy();
     throw new ArtifactDownloadError(
       'GREENGRASS_ARTIFACT_SIZE_NOT_FOUND',
       'the artifact URL gives no Content-Length',
     );
-  let skip = res.status === 206 ? 0 : offset; // a 200 restarts from byte 0: skip what we have
+  }
+  let skip = status === 206 ? 0 : offset; // a 200 restarts from byte 0: skip what we have
   const skipper = new Transform({
     transform(chunk: Buffer, _enc, done) {
       if (skip >= chunk.length) {
@@ -104,10 +132,6 @@ async function fetchInto(d: ArtifactDownload, alg: string): Promise<string> {
       done(null, out);
     },
   });
-  await pipeline(
-    Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>),
-    skipper,
-    createWriteStream(d.file, { flags: offset > 0 ? 'a' : 'w', mode: 0o644 }),
-  );
+  await pipeline(res, skipper, createWriteStream(d.file, { flags: offset > 0 ? 'a' : 'w', mode: 0o644 }));
   return h.digest('base64');
 }

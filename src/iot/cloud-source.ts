@@ -1,9 +1,10 @@
 // Cloud component resolution: a ComponentSource (the seam src/deployment defines) that asks the data
 // plane for one candidate per component [CL-24], with the requirements of the deployment being run
 // (its group's exact root versions, and the dependency ranges of the recipes resolved so far), then
-// downloads the chosen version's `greengrass:` artifacts [CL-30, CL-37, CL-38] and imports recipe and
-// artifacts into the component store. A local version is used when the cloud cannot answer [CL-26];
-// LOCAL deployments resolve from the store alone.
+// downloads the chosen version's `greengrass:` artifacts [CL-30, CL-37, CL-38] and `s3://` ones with
+// the token exchange service's credentials [CL-63], and imports recipe and artifacts into the
+// component store. `docker:` artifacts are refused [CL-65]. A local version is used when the cloud
+// cannot answer [CL-26]; LOCAL deployments resolve from the store alone.
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
@@ -21,8 +22,12 @@ import {
   type DevicePlatform,
   type Recipe,
 } from '../recipe/index.js';
-import { downloadArtifact } from './artifact-download.js';
+import { ArtifactDownloadError, downloadArtifact } from './artifact-download.js';
 import type { DataPlaneClient } from './data-plane.js';
+import type { NetworkProxy } from './proxy.js';
+import type { S3ArtifactFetcher } from './s3-artifact.js';
+
+const DOCKER_APPLICATION_MANAGER = 'aws.greengrass.DockerApplicationManager';
 
 export interface CloudSourceOptions {
   client: DataPlaneClient;
@@ -32,6 +37,10 @@ export interface CloudSourceOptions {
   platform: DevicePlatform;
   /** The nucleus root: downloads in progress live under packages/.downloads (kept for resume). */
   root: string;
+  /** For `s3://` artifacts; without it they are refused with the reason. */
+  s3?: S3ArtifactFetcher;
+  /** networkProxy for the presigned downloads [CF-40]. */
+  proxy?: NetworkProxy;
   log?: (msg: string) => void;
 }
 
@@ -91,13 +100,27 @@ export class CloudComponentSource implements ComponentSource {
     const recipeDir = path.join(downloads, `recipe-${name}-${version}`);
     const sel = selectManifest(recipe, this.o.platform);
     for (const a of sel.ok ? sel.manifest.artifacts : []) {
-      if (!a.uri.startsWith('greengrass:'))
-        throw new Error(
-          `${name}@${version}: artifact ${a.uri}: only greengrass: artifacts are fetched from the cloud`,
+      const where = `${name}@${version}: artifact ${a.uri}`;
+      if (/^docker:/i.test(a.uri)) throw this.dockerRefusal(where);
+      const s3 = this.o.s3;
+      const from = a.uri.startsWith('greengrass:')
+        ? {
+            url: () => this.o.client.artifactUrl(arn, a.uri.slice('greengrass:'.length)),
+            proxy: this.o.proxy,
+          }
+        : a.uri.startsWith('s3://') && s3
+          ? { open: (headers: Record<string, string>) => s3.open(a.uri, headers) }
+          : undefined;
+      if (!from)
+        throw new ArtifactDownloadError(
+          'ARTIFACT_DOWNLOAD_ERROR',
+          a.uri.startsWith('s3://')
+            ? `${where}: s3:// artifacts need the token exchange service: set iotCredEndpoint and iotRoleAlias in the nucleus configuration`
+            : `${where}: only greengrass: and s3:// artifacts are fetched from the cloud`,
         );
       const file = path.join(artifactDir, name, version, artifactFileName(a.uri));
       const outcome = await downloadArtifact({
-        url: () => this.o.client.artifactUrl(arn, a.uri.slice('greengrass:'.length)),
+        ...from,
         file,
         digest: a.digest,
         algorithm: a.algorithm === undefined ? undefined : hashAlgorithm(a.algorithm),
@@ -118,5 +141,26 @@ export class CloudComponentSource implements ComponentSource {
       await rm(recipeDir, { recursive: true, force: true });
     }
     await rm(path.join(artifactDir, name, version), { recursive: true, force: true });
+  }
+
+  /**
+   * [CL-65] docker: images need aws.greengrass.DockerApplicationManager in the deployment; Tendril
+   * pulls no images, so with it the answer is "not supported".
+   */
+  private dockerRefusal(where: string): ArtifactDownloadError {
+    const entry = this.o.queue.peek();
+    const parsed = entry?.document === undefined ? undefined : parseDeploymentDocument(entry.document);
+    const inDeployment =
+      (parsed?.ok === true && parsed.document.rootComponents[DOCKER_APPLICATION_MANAGER] !== undefined) ||
+      [...this.seen.values()].some((r) => r.componentDependencies[DOCKER_APPLICATION_MANAGER] !== undefined);
+    return inDeployment
+      ? new ArtifactDownloadError(
+          'DOCKER_ARTIFACTS_NOT_SUPPORTED',
+          `DOCKER_ARTIFACTS_NOT_SUPPORTED: ${where}: docker: artifacts are not supported by Tendril (it pulls no images)`,
+        )
+      : new ArtifactDownloadError(
+          'MISSING_DOCKER_APPLICATION_MANAGER',
+          `MISSING_DOCKER_APPLICATION_MANAGER: ${where}: docker: artifacts need the ${DOCKER_APPLICATION_MANAGER} component in the deployment (and Tendril pulls no images)`,
+        );
   }
 }

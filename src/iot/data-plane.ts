@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:https';
 import { isIP } from 'node:net';
 import type { DevicePlatform } from '../recipe/index.js';
+import { httpGet, readBody, type NetworkProxy } from './proxy.js';
 
 export interface DataPlaneOptions {
   /** Host of the data plane (greengrass-ats.iot.<region>.amazonaws.com, or the local cloud). */
@@ -24,6 +25,8 @@ export interface DataPlaneOptions {
   maxAttempts?: number;
   /** Per-request timeout (default 30 s). */
   requestTimeoutMs?: number;
+  /** networkProxy [CF-40]: every call and the presigned downloads go through it unless the host is exempt. */
+  proxy?: NetworkProxy;
   log?: (msg: string) => void;
 }
 
@@ -58,13 +61,14 @@ export class DataPlaneClient {
   private readonly agent: Agent;
 
   constructor(private readonly o: DataPlaneOptions) {
-    this.agent = new Agent({
+    const options = {
       keepAlive: true,
       maxSockets: 4,
       key: readFileSync(o.privateKeyPath),
       cert: readFileSync(o.certificatePath),
       ca: readFileSync(o.rootCaPath),
-    });
+    };
+    this.agent = o.proxy && !o.proxy.bypass(o.host) ? o.proxy.httpsAgent(options) : new Agent(options);
   }
 
   close(): void {
@@ -150,17 +154,20 @@ export class DataPlaneClient {
     );
     const url = String(json.preSignedUrl);
     const want = (json.integrityCheck as { digest?: string } | undefined)?.digest;
-    const res = await fetch(url);
-    const declared = Number(res.headers.get('content-length') ?? '0');
-    if (declared > 10 * 1024 * 1024)
+    const res = await httpGet(url, { proxy: this.o.proxy, timeoutMs: this.o.requestTimeoutMs });
+    const status = res.statusCode ?? 0;
+    const declared = Number(res.headers['content-length'] ?? '0');
+    if (declared > 10 * 1024 * 1024) {
+      res.destroy();
       throw new DataPlaneError(
-        res.status,
+        status,
         'DEPLOYMENT_DOCUMENT_SIZE_EXCEEDED',
         `the document is ${declared} bytes`,
       );
-    const text = await res.text();
-    if (!res.ok || text === '')
-      throw new DataPlaneError(res.status, 'CLOUD_API_ERROR', `document download: HTTP ${res.status}`);
+    }
+    const text = (await readBody(res, 10 * 1024 * 1024)).toString('utf8');
+    if (status < 200 || status >= 300 || text === '')
+      throw new DataPlaneError(status, 'CLOUD_API_ERROR', `document download: HTTP ${status}`);
     const digest = createHash('sha256').update(text, 'utf8').digest('base64');
     if (want !== undefined && digest !== want)
       throw new DataPlaneError(

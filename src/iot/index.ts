@@ -15,3 +15,21 @@ export { FleetStatusService, FLEET_STATUS_SEQUENCE_PATH } from './fleet-status.j
 export type { ComponentStatusInfo, FleetStatusOptions, FleetStatusTrigger } from './fleet-status.js';
 export { ShadowDeploymentListener, DEPLOYMENT_SHADOW_NAME } from './shadow.js';
 export type { ShadowDeploymentOptions } from './shadow.js';
+export { NetworkProxy, NetworkProxyError, httpGet } from './proxy.js';
+export type { NetworkProxySettings } from './proxy.js';
+export {
+  TesCredentials,
+  CredentialsError,
+  DEFAULT_CREDENTIAL_RETRY,
+  EXPIRY_MARGIN_MS,
+} from './tes-credentials.js';
+export type {
+  AwsCredentials,
+  CredentialProviderSettings,
+  CredentialReply,
+  CredentialRetrySeconds,
+} from './tes-credentials.js';
+export { TesServer, TES_PATH, TES_SERVICE } from './tes-server.js';
+export type { TesServerOptions } from './tes-server.js';
+export { S3ArtifactFetcher, parseS3Uri } from './s3-artifact.js';
+export type { S3FetcherOptions } from './s3-artifact.js';

@@ -1,6 +1,7 @@
 // The MQTT client underneath IotConnection: aws-crt through aws-iot-device-sdk-v2, MQTT 3.1.1 or 5
-// over mutual TLS (cloud.md CL-66..CL-70). aws-crt costs about 20 MB, so it is loaded (dynamic
-// import) only when a cloud connection is configured.
+// over mutual TLS (cloud.md CL-66..CL-70), through an HTTP CONNECT tunnel when the nucleus has a
+// network proxy [CF-40]. aws-crt costs about 20 MB, so it is loaded (dynamic import) only when a
+// cloud connection is configured.
 
 export interface TransportOptions {
   endpoint: string;
@@ -16,6 +17,8 @@ export interface TransportOptions {
   socketConnectTimeoutMs: number;
   minReconnectSeconds: number;
   maxReconnectSeconds: number;
+  /** An http:// proxy to tunnel through (CONNECT), with basic authentication when a username is given. */
+  httpProxy?: { host: string; port: number; username?: string; password?: string };
 }
 
 export interface TransportEvents {
@@ -44,16 +47,34 @@ const loadSdk = (): Promise<Sdk> => (sdk ??= import('aws-iot-device-sdk-v2'));
 const toBuffer = (p: ArrayBuffer | Uint8Array | undefined): Buffer =>
   p === undefined ? Buffer.alloc(0) : Buffer.from(p instanceof Uint8Array ? p : new Uint8Array(p));
 
+function proxyOptions(s: Sdk, o: TransportOptions) {
+  const p = o.httpProxy;
+  if (!p) return undefined;
+  const basic = p.username !== undefined;
+  return new s.http.HttpProxyOptions(
+    p.host,
+    p.port,
+    basic ? s.http.HttpProxyAuthenticationType.Basic : s.http.HttpProxyAuthenticationType.None,
+    p.username,
+    p.password,
+    undefined,
+    s.http.HttpProxyConnectionType.Tunneling,
+  );
+}
+
 export async function createTransport(o: TransportOptions, ev: TransportEvents): Promise<MqttTransport> {
   const s = await loadSdk();
   return o.version === 'mqtt5' ? mqtt5Transport(s, o, ev) : mqtt3Transport(s, o, ev);
 }
 
 function mqtt3Transport(s: Sdk, o: TransportOptions, ev: TransportEvents): MqttTransport {
-  const config = s.iot.AwsIotMqttConnectionConfigBuilder.new_mtls_builder_from_path(
+  const builder = s.iot.AwsIotMqttConnectionConfigBuilder.new_mtls_builder_from_path(
     o.certificatePath,
     o.privateKeyPath,
-  )
+  );
+  const proxy = proxyOptions(s, o);
+  if (proxy) builder.with_http_proxy_options(proxy);
+  const config = builder
     .with_certificate_authority_from_path(undefined, o.rootCaPath)
     .with_endpoint(o.endpoint)
     .with_port(o.port)
@@ -102,11 +123,14 @@ function mqtt3Transport(s: Sdk, o: TransportOptions, ev: TransportEvents): MqttT
 
 function mqtt5Transport(s: Sdk, o: TransportOptions, ev: TransportEvents): MqttTransport {
   const m5 = s.mqtt5;
-  const config = s.iot.AwsIotMqtt5ClientConfigBuilder.newDirectMqttBuilderWithMtlsFromPath(
+  const builder = s.iot.AwsIotMqtt5ClientConfigBuilder.newDirectMqttBuilderWithMtlsFromPath(
     o.endpoint,
     o.certificatePath,
     o.privateKeyPath,
-  )
+  );
+  const proxy = proxyOptions(s, o);
+  if (proxy) builder.withHttpProxyOptions(proxy);
+  const config = builder
     .withCertificateAuthorityFromPath(undefined, o.rootCaPath)
     .withPort(o.port)
     .withConnectProperties({

@@ -1,7 +1,9 @@
 // The nucleus in the cloud: when the configuration names a thing, its certificate and an IoT data
 // endpoint, the nucleus connects over MQTT (src/iot), takes thing-group deployments from IoT Jobs,
-// resolves and fetches components through the data plane, and reports fleet status. Without those
-// keys the nucleus stays offline and nothing of src/iot (nor aws-crt) is loaded.
+// resolves and fetches components through the data plane, and reports fleet status. It also starts
+// the token exchange service (tes-wiring.ts) and downloads s3:// artifacts with its credentials, all
+// through the network proxy when one is configured [CF-40]. Without those keys the nucleus stays
+// offline and nothing of src/iot (nor aws-crt) is loaded.
 import type { ConfigStore, JsonObject, JsonValue } from '../config/index.js';
 import {
   currentGroupRoots,
@@ -15,6 +17,12 @@ import type { LifecycleManager } from '../lifecycle/index.js';
 import type { IotCoreLink } from '../ipc/index.js';
 import type { DevicePlatform } from '../recipe/index.js';
 import { TENDRIL_VERSION } from './nucleus-config.js';
+import {
+  forgetTokenExchange,
+  startTokenExchange,
+  withTokenExchangeService,
+  type TokenExchange,
+} from './tes-wiring.js';
 
 export interface CloudWiring {
   /** Status consumers to add after the local history [DP-69]. */
@@ -38,6 +46,8 @@ export interface CloudWiringInput {
   root: string;
   nucleusName: string;
   platform: DevicePlatform;
+  /** The component an SVCUID belongs to, for the token exchange service [CL-59]. */
+  authenticate?: (token: string) => string | undefined;
   log: (msg: string) => void;
 }
 
@@ -70,11 +80,28 @@ export async function prepareCloud(input: CloudWiringInput): Promise<CloudWiring
   const cert = str(ci(system, 'certificateFilePath'));
   const key = str(ci(system, 'privateKeyPath'));
   const ca = str(ci(system, 'rootCaPath'));
-  if (!thingName || !endpoint || !cert || !key || !ca) return undefined;
+  if (!thingName || !endpoint || !cert || !key || !ca) {
+    forgetTokenExchange(input.store);
+    return undefined;
+  }
   // Loaded only now: aws-crt (under src/iot) costs about 20 MB.
   const iot = await import('../iot/index.js');
   const region = str(ci(conf, 'awsRegion')) || 'us-east-1';
   const mqtt = ci(conf, 'mqtt');
+  // [CF-40] a bad proxy setting stops the boot with the field and the reason
+  const proxyUrl = str(ci(conf, 'networkProxy', 'proxy', 'url'));
+  const proxy = proxyUrl
+    ? new iot.NetworkProxy({
+        url: proxyUrl,
+        username: str(ci(conf, 'networkProxy', 'proxy', 'username')) || undefined,
+        password: str(ci(conf, 'networkProxy', 'proxy', 'password')) || undefined,
+        noProxyAddresses: str(ci(conf, 'networkProxy', 'noProxyAddresses')),
+      })
+    : undefined;
+  if (proxy)
+    input.log(
+      `network proxy ${proxy.host}:${proxy.port} (not for: ${proxy.noProxyAddresses.join(',') || 'none'})`,
+    );
   const operationTimeoutMs = num(ci(mqtt, 'operationTimeoutMs'), 30_000);
   const connection = new iot.IotConnection({
     thingName,
@@ -96,6 +123,16 @@ export async function prepareCloud(input: CloudWiringInput): Promise<CloudWiring
     },
     maxInFlightPublishes: num(ci(mqtt, 'maxInFlightPublishes'), 5),
     maxPublishRetry: num(ci(mqtt, 'maxPublishRetry'), 100),
+    ...(proxy && !proxy.bypass(endpoint)
+      ? {
+          httpProxy: {
+            host: proxy.host,
+            port: proxy.port,
+            username: proxy.username,
+            password: proxy.password,
+          },
+        }
+      : {}),
     log: input.log,
   });
   // [CL-20, CL-21] the data plane endpoint.
@@ -112,14 +149,47 @@ export async function prepareCloud(input: CloudWiringInput): Promise<CloudWiring
     privateKeyPath: key,
     rootCaPath: ca,
     thingName,
+    proxy,
     log: input.log,
   });
+  // [CL-63, CL-64] s3:// artifacts with the TES credentials, at the endpoint override if set
+  // (built first: a bad override stops the boot before anything listens)
+  const started: { tes?: TokenExchange } = {};
+  const s3 = input.authenticate
+    ? new iot.S3ArtifactFetcher({
+        credentials: () =>
+          started.tes
+            ? started.tes.credentials.resolveCredentials()
+            : Promise.reject(new Error('TES is not running')),
+        region,
+        endpoint: str(ci(conf, 's3EndpointOverride')) || undefined,
+        certificatePath: cert,
+        privateKeyPath: key,
+        rootCaPath: ca,
+        proxy,
+        log: input.log,
+      })
+    : undefined;
+  // [CL-57..CL-62] the token exchange service, up before any component starts
+  const tes = input.authenticate
+    ? await startTokenExchange({
+        iot,
+        store: input.store,
+        nucleusName: input.nucleusName,
+        authenticate: input.authenticate,
+        proxy,
+        log: input.log,
+      })
+    : undefined;
+  started.tes = tes;
   const source = new iot.CloudComponentSource({
     client,
     store: input.componentStore,
     queue: input.queue,
     platform: input.platform,
     root: input.root,
+    s3,
+    proxy,
     log: input.log,
   });
   let engine: DeploymentEngine | undefined;
@@ -154,7 +224,7 @@ export async function prepareCloud(input: CloudWiringInput): Promise<CloudWiring
   });
   return {
     reporters: [jobs.reporter, shadow.reporter, fleet.reporter],
-    source,
+    source: withTokenExchangeService(source, input.log),
     thingName,
     iotCore: connection,
     publishNow: (topic, payload) => connection.publish(topic, payload, { qos: 1, spoolOffline: false }),
@@ -169,6 +239,8 @@ export async function prepareCloud(input: CloudWiringInput): Promise<CloudWiring
     },
     stop: async () => {
       await connection.stop();
+      await tes?.stop();
+      s3?.close();
       client.close();
     },
   };

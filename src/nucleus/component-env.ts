@@ -1,6 +1,8 @@
 // The environment a component's steps start from, before its own setenv layers [LC-71 steps 1-3,
-// CF-54]: the nucleus's environment, PATH completed, the component's IPC token, the root CA, and
-// the global setenv (region, thing name, version, IPC socket paths, then the config's root setenv).
+// CF-54]: the nucleus's environment, PATH completed, the component's IPC token (also its token for
+// the token exchange service [CL-58]), the root CA, the proxy variables when a network proxy is
+// configured [CF-40], and the global setenv (region, thing name, version, IPC socket paths, then the
+// config's root setenv, where the TES URI AWS_CONTAINER_CREDENTIALS_FULL_URI lives [CL-58]).
 import type { NucleusSettings } from './nucleus-config.js';
 import { TENDRIL_VERSION } from './nucleus-config.js';
 
@@ -24,6 +26,33 @@ export function completePath(path: string | undefined): string {
   return parts.join(':');
 }
 
+/** `http://user:pass@host:port` of the proxy URL with the configured credentials [LC-71]. */
+export function proxyEnvUrl(p: NonNullable<NucleusSettings['networkProxy']>): string {
+  try {
+    const u = new URL(p.url);
+    if (p.username) u.username = encodeURIComponent(p.username);
+    if (p.password) u.password = encodeURIComponent(p.password);
+    return u.href.replace(/\/$/, '');
+  } catch {
+    return p.url;
+  }
+}
+
+/** The proxy variables of LC-71 step 2; loopback stays direct, so the TES URI is reached without it. */
+export function proxyEnv(settings: NucleusSettings): Record<string, string> {
+  const p = settings.networkProxy;
+  if (!p) return {};
+  const url = proxyEnvUrl(p);
+  const noProxy = ['localhost', '127.0.0.1', ...(p.noProxyAddresses ?? '').split(',')]
+    .map((a) => a.trim())
+    .filter((a, i, all) => a !== '' && all.indexOf(a) === i)
+    .join(',');
+  const env: Record<string, string> = {};
+  for (const k of ['HTTP_PROXY', 'HTTPS_PROXY', 'ALL_PROXY']) env[k] = env[k.toLowerCase()] = url;
+  env.NO_PROXY = env.no_proxy = noProxy;
+  return env;
+}
+
 export function componentBaseEnv(input: ComponentEnvInput): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(input.base ?? process.env)) if (v !== undefined) env[k] = v;
@@ -31,6 +60,7 @@ export function componentBaseEnv(input: ComponentEnvInput): Record<string, strin
   env.SVCUID = input.authToken;
   env.AWS_CONTAINER_AUTHORIZATION_TOKEN = input.authToken;
   if (input.settings.rootCaPath) env.GG_ROOT_CA_PATH = input.settings.rootCaPath;
+  Object.assign(env, proxyEnv(input.settings));
   env.AWS_REGION = input.settings.awsRegion;
   env.AWS_DEFAULT_REGION = input.settings.awsRegion;
   if (input.settings.thingName) env.AWS_IOT_THING_NAME = input.settings.thingName;

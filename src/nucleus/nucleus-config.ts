@@ -1,9 +1,21 @@
 // Reading the nucleus's own configuration out of the config tree: which service is the nucleus,
 // and its keys with the spec's defaults [CF-26..CF-52].
+import { readFileSync } from 'node:fs';
 import type { Configuration, JsonObject, JsonValue } from '../config/index.js';
 
 export const DEFAULT_NUCLEUS_NAME = 'aws.greengrass.Nucleus';
-export const TENDRIL_VERSION = '0.1.0';
+
+/** The running Tendril's version: its installation's package.json (src/ and dist/ sit beside it). */
+export const TENDRIL_VERSION: string = (() => {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      version?: unknown;
+    };
+    return typeof pkg.version === 'string' ? pkg.version : '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+})();
 
 /** Services that are bookkeeping nodes of the nucleus, never components to run. */
 const RESERVED = new Set([
@@ -11,6 +23,7 @@ const RESERVED = new Set([
   'deploymentservice',
   'fleetstatusservice',
   'telemetryagent',
+  'aws.greengrass.tokenexchangeservice', // served by the nucleus itself (tes-wiring.ts)
 ]);
 
 function isMap(v: unknown): v is JsonObject {
@@ -41,6 +54,8 @@ export interface NucleusSettings {
   logging: JsonObject;
   interpolateComponentConfiguration: boolean;
   platformOverride: Record<string, string>;
+  /** [CF-40] `networkProxy`, when it names a proxy URL. */
+  networkProxy?: { url: string; username?: string; password?: string; noProxyAddresses?: string };
 }
 
 function str(v: JsonValue | undefined, dflt = ''): string {
@@ -58,6 +73,9 @@ export function readNucleusSettings(config: Configuration): NucleusSettings {
       : {};
   const rwd = isMap(getCI(conf, 'runWithDefault')) ? (getCI(conf, 'runWithDefault') as JsonObject) : {};
   const limits = getCI(rwd, 'systemResourceLimits');
+  const np = getCI(conf, 'networkProxy');
+  const proxy = isMap(np) ? getCI(np, 'proxy') : undefined;
+  const proxyUrl = isMap(proxy) ? str(getCI(proxy, 'url')) : '';
   const override = getCI(conf, 'platformOverride');
   return {
     nucleusName,
@@ -75,6 +93,15 @@ export function readNucleusSettings(config: Configuration): NucleusSettings {
     platformOverride: isMap(override)
       ? Object.fromEntries(Object.entries(override).map(([k, v]) => [k, String(v)]))
       : {},
+    networkProxy:
+      proxyUrl && isMap(proxy) && isMap(np)
+        ? {
+            url: proxyUrl,
+            username: str(getCI(proxy, 'username')) || undefined,
+            password: str(getCI(proxy, 'password')) || undefined,
+            noProxyAddresses: str(getCI(np, 'noProxyAddresses')) || undefined,
+          }
+        : undefined,
   };
 }
 

@@ -29,9 +29,16 @@ import { createRootLayout, type RootPaths } from './root-layout.js';
 import { serviceDefinitions } from './service-definitions.js';
 import { prepareCloud, type CloudWiring } from './cloud-wiring.js';
 import { startTelemetry, type TelemetryWiring } from './telemetry-wiring.js';
+import { TES_SERVICE_NAME } from './tes-wiring.js';
 
 /** Services the nucleus provides itself; deployments keep them and never run them as components. */
-const BUILTIN_SERVICES = ['main', 'DeploymentService', 'FleetStatusService', 'TelemetryAgent'];
+const BUILTIN_SERVICES = [
+  'main',
+  'DeploymentService',
+  'FleetStatusService',
+  'TelemetryAgent',
+  TES_SERVICE_NAME,
+];
 
 export interface NucleusOptions {
   root: string;
@@ -138,6 +145,7 @@ export class Nucleus {
         root: paths.root,
         nucleusName: settings.nucleusName,
         platform,
+        authenticate: tokens.lookup, // the token exchange service's SVCUID check [CL-59]
         log: (msg) => cloudLog.info('cloud', msg),
       });
       ipc.mqttproxy.attach(cloud?.iotCore); // before any component starts [IPC-54, IPC-55]

@@ -2,8 +2,9 @@
 // certificate from the local CA complete the handshake [CL-22]. Routes the nucleus calls:
 // ResolveComponentCandidates [CL-24]..[CL-26], GetComponentVersionArtifact [CL-27]..[CL-29],
 // ListThingGroupsForCoreDevice [CL-32], GetDeploymentConfiguration [CL-33] (Tendril's binding, DESIGN.md),
-// and the IoT credentials provider for TES [CL-54], [CL-55].
-import { createHash, randomBytes } from 'node:crypto';
+// the IoT credentials provider for TES [CL-54], [CL-55], and an S3-compatible GET of the s3://
+// artifacts under /s3/ (s3.ts, CL-64).
+import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { artifactRoutes } from '../api/artifacts.js';
@@ -16,6 +17,7 @@ import { requestListener, sendError, type RawHandler } from '../http/server.js';
 import { enumParam, thingName } from '../validate.js';
 import { fullDeploymentDocument } from './deployment-document.js';
 import type { ServerIdentity } from './pki.js';
+import { issueCredentials, s3RawHandler } from './s3.js';
 
 const URL_LIFETIME_MS = 60 * 60 * 1000;
 const CREDENTIAL_LIFETIME_MS = 60 * 60 * 1000;
@@ -42,11 +44,6 @@ function targets(ctx: CloudContext, deploymentId: string, thing: string): boolea
 
 function configurationPath(deploymentId: string, thing: string): string {
   return `deployment-configuration/${deploymentId}/${thing}`;
-}
-
-function randomKey(alphabet: string, n: number): string {
-  const bytes = randomBytes(n);
-  return [...bytes].map((b) => alphabet[b % alphabet.length]).join('');
 }
 
 export function dataPlaneRoutes(ctx: CloudContext, roleAliases: () => string[]): Route[] {
@@ -113,17 +110,16 @@ export function dataPlaneRoutes(ctx: CloudContext, roleAliases: () => string[]):
           );
         if (!roleAliases().includes(params.roleAlias))
           throw notFound(`role alias ${params.roleAlias} does not exist`, params.roleAlias, 'roleAlias');
-        const expiration = new Date(ctx.now() + CREDENTIAL_LIFETIME_MS)
-          .toISOString()
-          .replace(/\.\d{3}Z$/, 'Z');
+        // derived from the store's secret, so the S3 endpoint can check them (s3.ts)
+        const issued = issueCredentials(ctx, CREDENTIAL_LIFETIME_MS);
         return {
           status: 200,
           body: {
             credentials: {
-              accessKeyId: 'ASIA' + randomKey('ABCDEFGHIJKLMNOPQRSTUVWXYZ234567', 16),
-              secretAccessKey: randomBytes(30).toString('base64'),
-              sessionToken: randomBytes(96).toString('base64'),
-              expiration,
+              accessKeyId: issued.accessKeyId,
+              secretAccessKey: issued.secretAccessKey,
+              sessionToken: issued.sessionToken,
+              expiration: new Date(issued.expirationMs).toISOString().replace(/\.\d{3}Z$/, 'Z'),
             },
           },
         };
@@ -194,7 +190,7 @@ export async function startDataPlane(
       requestCert: true,
       rejectUnauthorized: true,
     },
-    requestListener(router, [], opts.log),
+    requestListener(router, [s3RawHandler(ctx)], opts.log),
   );
   server.on('tlsClientError', (e) => opts.log(`data plane: TLS handshake refused: ${e.message}`));
   await new Promise<void>((resolve, reject) => {
