@@ -8,6 +8,7 @@ import {
   createLocalCloud,
   LocalCa,
   LocalCloudStore,
+  parseBrokerOption,
   provisionDevice,
   ProvisionError,
   type AccessKey,
@@ -22,6 +23,8 @@ export interface LocalCloudRunOptions {
   port: number;
   /** --check-credentials: the keys control-plane requests must be SigV4-signed with; unset = no checking. */
   credentials?: AccessKey[];
+  /** --broker: 'embedded' (default), 'mosquitto', or a broker URL. */
+  broker?: string;
 }
 
 export interface LocalCloudEndpoints extends DeviceEndpoints {
@@ -140,7 +143,30 @@ export function parseLocalCloudFlags(values: Record<string, unknown>): LocalClou
   if (!/^\d+$/.test(rawPort) || port > 65535)
     throw new UsageError(`--port must be 0-65535, got '${rawPort}'`);
   const credentials = parseCredentialsFlag(values['check-credentials']);
-  return credentials === undefined ? { dataDir, host, port } : { dataDir, host, port, credentials };
+  const broker = values.broker;
+  if (broker !== undefined) {
+    try {
+      parseBrokerOption(broker);
+    } catch (e) {
+      throw new UsageError(`--${(e as Error).message}`);
+    }
+  }
+  return {
+    dataDir,
+    host,
+    port,
+    ...(credentials !== undefined ? { credentials } : {}),
+    ...(typeof broker === 'string' ? { broker } : {}),
+  };
+}
+
+/** How the device broker is described on the console; a URL without its password. */
+function brokerDescription(opts: LocalCloudRunOptions): string {
+  if (opts.broker === undefined || opts.broker === 'embedded') return 'MQTT 3.1.1';
+  if (opts.broker === 'mosquitto') return `mosquitto, its files in ${join(opts.dataDir, 'mosquitto')}`;
+  const url = new URL(opts.broker);
+  if (url.password) url.password = '***';
+  return `the broker at ${url.href}`;
 }
 
 /** Starts the local cloud, writes endpoints.json, and stops when `signal` aborts. */
@@ -156,12 +182,13 @@ export async function runLocalCloud(
     dataPlanePort: opts.dataPlanePort,
     mqttPort: opts.mqttPort,
     credentials: opts.credentials,
+    broker: opts.broker,
   });
   const endpoints: LocalCloudEndpoints = { controlPlane: cloud.endpoint, ...cloud.device };
   writeFileSync(join(opts.dataDir, 'endpoints.json'), JSON.stringify(endpoints, null, 2) + '\n');
   out(`local cloud control plane: ${cloud.endpoint}`);
   out(`device data plane and credentials (mTLS): ${cloud.device.dataPlane}`);
-  out(`device MQTT (mTLS, MQTT 3.1.1): ${cloud.device.deviceHost}:${cloud.device.mqttPort}`);
+  out(`device MQTT (mTLS, ${brokerDescription(opts)}): ${cloud.device.deviceHost}:${cloud.device.mqttPort}`);
   out(`data directory: ${opts.dataDir} (endpoints in endpoints.json)`);
   if (opts.credentials !== undefined)
     out(
@@ -181,7 +208,7 @@ export const localcloudCommand: Command = {
     'run the offline Greengrass V2 cloud (control plane, data plane, MQTT) until SIGINT/SIGTERM, or provision a device',
   usage:
     'localcloud --data DIR [--host 127.0.0.1] [--port N] [--data-plane-port N] [--mqtt-port N]\n' +
-    '                  [--check-credentials ACCESS_KEY_ID:SECRET[,...]]...\n' +
+    '                  [--check-credentials ACCESS_KEY_ID:SECRET[,...]]... [--broker embedded|mosquitto|URL]\n' +
     '       localcloud provision --data DIR --thing NAME [--group G] --out OUTDIR',
   options: {
     data: { type: 'string' },
@@ -190,6 +217,7 @@ export const localcloudCommand: Command = {
     'data-plane-port': { type: 'string' },
     'mqtt-port': { type: 'string' },
     'check-credentials': { type: 'string', multiple: true },
+    broker: { type: 'string' },
     thing: { type: 'string' },
     group: { type: 'string' },
     out: { type: 'string' },
@@ -202,6 +230,8 @@ export const localcloudCommand: Command = {
     'mqtt-port': 'mTLS MQTT broker port (default 0)',
     'check-credentials':
       'ACCESS_KEY_ID:SECRET: accept only control-plane requests SigV4-signed with this key (repeat the flag or separate keys with commas; default: any credentials)',
+    broker:
+      "device MQTT broker: 'embedded' (default, in this process), 'mosquitto' (started and stopped with the local cloud, files in DIR/mosquitto), or the URL of a running broker (mqtt://, mqtts://, mqtt+unix:///path; --mqtt-port is then its device port)",
     thing: 'provision: the thing name (certificate CN and MQTT client id)',
     group: 'provision: a thing group to add the thing to (created if missing)',
     out: 'provision: directory for config.yaml, device.pem.crt, private.pem.key, root.ca.pem',

@@ -36,6 +36,7 @@ export type { ArnContext } from './arn.js';
 export { LocalCa } from './device/pki.js';
 export type { IssuedCertificate, ServerIdentity } from './device/pki.js';
 export { DEFAULT_DEVICE_POLICY, filterCovers } from './device/policy.js';
+export { parseBrokerOption } from './device/broker-mosquitto.js';
 export type { DevicePolicy } from './device/policy.js';
 export { nucleusInitConfig, provisionDevice, ProvisionError } from './device/provision.js';
 export type { DeviceEndpoints, ProvisionRequest, ProvisionResult } from './device/provision.js';

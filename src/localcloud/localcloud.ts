@@ -15,6 +15,7 @@ import type { ArnContext } from './arn.js';
 import { ArtifactStore } from './artifact-store.js';
 import { ComponentSettler } from './component-status.js';
 import { LocalCloudEvents, type CloudContext } from './context.js';
+import { parseBrokerOption } from './device/broker-mosquitto.js';
 import { deploymentConfigurationRawHandler } from './device/data-plane.js';
 import { startDevicePlane, type DevicePlane } from './device/device-plane.js';
 import type { DevicePolicy } from './device/policy.js';
@@ -51,6 +52,15 @@ export interface LocalCloudOptions {
   dataPlanePort?: number;
   /** Port of the MQTT broker (TLS, mutual authentication); default 0 (any free port). */
   mqttPort?: number;
+  /**
+   * The device MQTT broker: 'embedded' (default, aedes in this process), 'mosquitto' (a mosquitto process
+   * started and stopped with the local cloud, its files in <dataDir>/mosquitto/), or the URL of an already
+   * running broker (mqtt://, mqtts://, mqtt+unix:///path) the cloud's services connect to; then `mqttPort`
+   * is its device listener's port (default: the port of an mqtts:// URL).
+   */
+  broker?: string;
+  /** The mosquitto executable for broker 'mosquitto'; default: found on the PATH or in /usr/sbin. */
+  mosquittoPath?: string;
   /** Topics devices may use; default: their own `$aws/things/<thing>/...` topics (and `<thing>-gci`). */
   devicePolicy?: DevicePolicy;
   /** Role aliases the credentials provider knows; default ['GreengrassV2TokenExchangeRoleAlias']. */
@@ -126,6 +136,7 @@ export async function createLocalCloud(opts: LocalCloudOptions): Promise<LocalCl
   // Checked before anything is opened: a bad key list throws a TypeError naming it.
   const verifier =
     opts.credentials === undefined ? undefined : new SigV4Verifier(opts.credentials, region, now);
+  const broker = parseBrokerOption(opts.broker, opts.mosquittoPath);
   const store = new LocalCloudStore(opts.dataDir);
   const artifacts = new ArtifactStore(opts.dataDir, store.secret);
   const settler = new ComponentSettler(store, artifacts, log);
@@ -187,6 +198,7 @@ export async function createLocalCloud(opts: LocalCloudOptions): Promise<LocalCl
       mqttPort: opts.mqttPort ?? 0,
       policy: opts.devicePolicy,
       roleAliases: opts.roleAliases ?? ['GreengrassV2TokenExchangeRoleAlias'],
+      broker,
       log,
     });
   } catch (e) {

@@ -3,6 +3,7 @@
 // control plane's events.
 import type { CloudContext } from '../context.js';
 import { startDeviceBroker, type DeviceBroker } from './broker.js';
+import { startMosquittoBroker, type BrokerSelection } from './broker-mosquitto.js';
 import { startDataPlane, type DataPlaneServer } from './data-plane.js';
 import { FleetStatusConsumer } from './fleet-status.js';
 import { JobsService } from './jobs.js';
@@ -19,6 +20,8 @@ export interface DevicePlaneOptions {
   mqttPort: number;
   policy?: DevicePolicy;
   roleAliases: string[];
+  /** Default: the embedded broker. */
+  broker?: BrokerSelection;
   log(msg: string): void;
 }
 
@@ -41,14 +44,29 @@ export async function startDevicePlane(ctx: CloudContext, opts: DevicePlaneOptio
   if (problem) throw new Error(`invalid device policy: ${problem}`);
   const ca = await LocalCa.open(opts.dataDir);
   const identity = await ca.issueServer([opts.host]);
-  const broker = await startDeviceBroker({
-    host: opts.host,
-    port: opts.mqttPort,
-    identity,
-    policy,
-    isKnownThing: (t) => ctx.store.things.get(t) !== undefined,
-    log: opts.log,
-  });
+  const selection = opts.broker ?? { kind: 'embedded' };
+  const isKnownThing = (t: string) => ctx.store.things.get(t) !== undefined;
+  const broker =
+    selection.kind === 'embedded'
+      ? await startDeviceBroker({
+          host: opts.host,
+          port: opts.mqttPort,
+          identity,
+          policy,
+          isKnownThing,
+          log: opts.log,
+        })
+      : await startMosquittoBroker({
+          selection,
+          dataDir: opts.dataDir,
+          host: opts.host,
+          port: opts.mqttPort,
+          identity,
+          policy,
+          ca,
+          isKnownThing,
+          log: opts.log,
+        });
   let dataPlane: DataPlaneServer;
   try {
     dataPlane = await startDataPlane(ctx, {
