@@ -6,7 +6,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import yaml from 'js-yaml';
 import { readFileSync } from 'node:fs';
-import { createLocalCloud, type LocalCloud, type ProvisionResult } from '../../../src/localcloud/index.js';
+import {
+  createLocalCloud,
+  type LocalCloud,
+  type LocalCloudOptions,
+  type ProvisionResult,
+} from '../../../src/localcloud/index.js';
 import type { IotConnectionOptions } from '../../../src/iot/index.js';
 
 export interface CloudHarness {
@@ -29,11 +34,14 @@ function sdkClient(endpoint: string): GreengrassV2Client {
   });
 }
 
-export async function startCloudHarness(): Promise<CloudHarness> {
+/** `extra`: local cloud options kept across restarts (`broker`, and `log`, silent by default). */
+export async function startCloudHarness(
+  extra: Pick<LocalCloudOptions, 'broker' | 'log'> = {},
+): Promise<CloudHarness> {
   const dir = mkdtempSync(join(tmpdir(), 'tendril-iot-'));
   chmodSync(dir, 0o755); // the component user (nobody) must reach a nucleus root below
   const dataDir = join(dir, 'cloud');
-  const first = await createLocalCloud({ dataDir, host: '127.0.0.1', port: 0, log: () => {} });
+  const first = await createLocalCloud({ dataDir, host: '127.0.0.1', port: 0, log: () => {}, ...extra });
   const ports = {
     port: first.port,
     dataPlanePort: first.device.dataPlanePort,
@@ -50,7 +58,7 @@ export async function startCloudHarness(): Promise<CloudHarness> {
       running = undefined;
     },
     startCloud: async () => {
-      running = await createLocalCloud({ dataDir, host: '127.0.0.1', ...ports, log: () => {} });
+      running = await createLocalCloud({ dataDir, host: '127.0.0.1', ...ports, log: () => {}, ...extra });
       h.cloud = running;
       h.client = sdkClient(running.endpoint);
     },
