@@ -101,6 +101,20 @@ describe('e2e: cloud deployments through a Mosquitto broker', function () {
     // the same broker carried it all
     expect(runningMosquitto(join(h!.dir, 'cloud'))).to.equal(pid);
   });
+
+  it('[CL-71] [CL-75] after the local cloud and its mosquitto restart on the same ports, the nucleus reconnects and a later deployment still arrives', async () => {
+    const before = runningMosquitto(join(h!.dir, 'cloud'));
+    await h!.restart(500);
+    expect(existsSync(`/proc/${before}`), 'the first mosquitto is gone').to.equal(false);
+    expect(runningMosquitto(join(h!.dir, 'cloud'))).to.not.equal(before);
+    await expectGroupHelloDeployment(
+      h!,
+      n!,
+      'arn:aws:iot:us-east-1:123456789012:thinggroup/mosq-fleet',
+      'mosq-hello-2',
+      'Hi after the restart',
+    );
+  });
 });
 
 describe("e2e: the Mosquitto broker's access control", function () {
