@@ -113,7 +113,7 @@ export interface TokenExchangeInput {
 
 export interface TokenExchange {
   credentials: TesCredentials;
-  server: TesServer;
+  readonly server: TesServer;
   stop(): Promise<void>;
 }
 
@@ -122,6 +122,7 @@ const RETRY_RANGE = [10, 42900] as const;
 /**
  * Starts the server before any component does, then records its port as `configuration.activePort`
  * [CL-57] and its URI in the root setenv [CL-58], where every component's environment picks it up.
+ * A later change of `configuration.port` moves the server.
  */
 export async function startTokenExchange(input: TokenExchangeInput): Promise<TokenExchange> {
   const { store, iot, log } = input;
@@ -155,32 +156,66 @@ export async function startTokenExchange(input: TokenExchangeInput): Promise<Tok
     proxy: input.proxy,
     log,
   });
-  const rawPort = ci(tesConf(), 'port');
-  let port = Number(rawPort ?? 0);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    log(`TES: configuration.port ${JSON.stringify(rawPort)} is not a port number; using a free port`);
-    port = 0;
-  }
+  const configuredPort = (): number => {
+    const raw = ci(tesConf(), 'port');
+    const n = Number(raw ?? 0);
+    if (Number.isInteger(n) && n >= 0 && n <= 65535) return n;
+    log(`TES: configuration.port ${JSON.stringify(raw)} is not a port number; using a free port`);
+    return 0;
+  };
   let policies: { services: JsonObject; index: PolicyIndex } | undefined;
-  const server = await iot.TesServer.start({
-    port,
-    credentials,
-    authenticate: input.authenticate,
-    authorize: (component) => {
-      const services = store.config.toMap(['services']);
-      if (!policies || JSON.stringify(policies.services) !== JSON.stringify(accessControlOf(services)))
-        policies = { services: accessControlOf(services) as JsonObject, index: tesPolicyIndex(services) };
-      return tesAuthorized(policies.index, component);
-    },
-    log,
+  const start = (port: number) =>
+    iot.TesServer.start({
+      port,
+      credentials,
+      authenticate: input.authenticate,
+      authorize: (component) => {
+        const services = store.config.toMap(['services']);
+        if (!policies || JSON.stringify(policies.services) !== JSON.stringify(accessControlOf(services)))
+          policies = { services: accessControlOf(services) as JsonObject, index: tesPolicyIndex(services) };
+        return tesAuthorized(policies.index, component);
+      },
+      log,
+    });
+  const publish = (server: TesServer) => {
+    store.config.set(['services', TES_SERVICE_NAME, 'configuration', 'activePort'], server.port);
+    store.config.set(['setenv', CREDENTIALS_URI_VARIABLE], server.uri);
+    log(`TES: serving credentials at ${server.uri}`);
+  };
+  let server = await start(configuredPort());
+  publish(server);
+  // A new `port` (a deployment's configuration update) moves the server there; components started
+  // from then on get the new URI.
+  let moving = Promise.resolve();
+  let stopped = false;
+  const move = async () => {
+    const port = configuredPort();
+    if (stopped || port === 0 || port === server.port) return;
+    try {
+      const next = await start(port);
+      await server.close();
+      server = next;
+      publish(server);
+    } catch (e) {
+      log(`TES: cannot move to port ${port} (${(e as Error).message}); still on ${server.port}`);
+    }
+  };
+  const off = store.config.onChange((_kind, node) => {
+    const path = node.path().map((k) => k.toLowerCase());
+    if (path.join('/') !== `services/${TES_SERVICE_NAME.toLowerCase()}/configuration/port`) return;
+    setImmediate(() => {
+      if (!stopped) moving = moving.then(move);
+    });
   });
-  store.config.set(['services', TES_SERVICE_NAME, 'configuration', 'activePort'], server.port);
-  store.config.set(['setenv', CREDENTIALS_URI_VARIABLE], server.uri);
-  log(`TES: serving credentials at ${server.uri}`);
   return {
     credentials,
-    server,
+    get server() {
+      return server;
+    },
     stop: async () => {
+      stopped = true;
+      off();
+      await moving;
       await server.close();
       credentials.close();
     },

@@ -6,6 +6,7 @@ import { CreateComponentVersionCommand, CreateDeploymentCommand } from '@aws-sdk
 import { ListEffectiveDeploymentsCommand } from '@aws-sdk/client-greengrassv2';
 import { expect } from 'chai';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import yaml from 'js-yaml';
 import { stageNodeModules } from '../../src/cli/stage-node-modules.js';
@@ -57,13 +58,23 @@ describe('e2e: token exchange service and s3:// artifacts against the local clou
     const res = await fetch(`${h.cloud.endpoint}/tendril/artifacts?${q}`, { method: 'PUT', body });
     expect(res.status, await res.text()).to.equal(200);
   };
-  const deploy = async (name: string, components: Record<string, string>) => {
+  const deploy = async (
+    name: string,
+    components: Record<string, string>,
+    merge: Record<string, Record<string, unknown>> = {},
+  ) => {
     const created = await h.client.send(
       new CreateDeploymentCommand({
         targetArn: GROUP_ARN,
         deploymentName: name,
         components: Object.fromEntries(
-          Object.entries(components).map(([c, v]) => [c, { componentVersion: v }]),
+          Object.entries(components).map(([c, v]) => [
+            c,
+            {
+              componentVersion: v,
+              ...(merge[c] ? { configurationUpdate: { merge: JSON.stringify(merge[c]) } } : {}),
+            },
+          ]),
         ),
       }),
     );
@@ -251,5 +262,39 @@ describe('e2e: token exchange service and s3:// artifacts against the local clou
     expect(d.reason).to.match(
       /MISSING_DOCKER_APPLICATION_MANAGER: com\.example\.Container@1\.0\.0: artifact docker:hello-world:latest/,
     );
+  });
+
+  it('[CL-57] [CL-58] a deployment of the cloud recipe of aws.greengrass.TokenExchangeService with a port moves the server there', async () => {
+    const probe = createServer();
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise<void>((r) => probe.close(() => r()));
+    await h.client.send(
+      new CreateComponentVersionCommand({
+        inlineRecipe: Buffer.from(
+          JSON.stringify({
+            RecipeFormatVersion: '2020-01-25',
+            ComponentName: TES,
+            ComponentVersion: '2.0.3',
+            ComponentConfiguration: { DefaultConfiguration: {} },
+            Manifests: [{ Platform: { os: 'linux' }, Lifecycle: {} }],
+          }),
+        ),
+      }),
+    );
+    const d = await deploy(
+      'tes-port',
+      { [TES]: '2.0.3', 'com.example.TesUser': '1.0.0' },
+      { [TES]: { port } },
+    );
+    expect(d.coreDeviceExecutionStatus, JSON.stringify(d)).to.equal('SUCCEEDED');
+    await eventually('the server on the new port', () => tesPort() === port);
+    expect(nucleus!.store.config.get(['setenv', 'AWS_CONTAINER_CREDENTIALS_FULL_URI'])).to.equal(
+      `http://localhost:${port}${TES_PATH}`,
+    );
+    expect(nucleus!.manager.get(TES), 'the nucleus runs no process for it').to.equal(undefined);
+    const token = nucleus!.ipc.tokens.issue('com.example.TesUser');
+    const res = await fetch(`http://127.0.0.1:${port}${TES_PATH}`, { headers: { authorization: token } });
+    expect(res.status).to.equal(200);
   });
 });
