@@ -64,6 +64,8 @@ export function lifecycleTargets(
   for (const [name, v] of Object.entries(services)) {
     if (skip.includes(name) || v === null || typeof v !== 'object' || Array.isArray(v)) continue;
     if (!('lifecycle' in v)) continue;
+    // the nucleus component is never run as a process [CF-97]
+    if (typeof v.componentType === 'string' && v.componentType.toUpperCase() === 'NUCLEUS') continue;
     out[name] = { version: v.version, lifecycle: v.lifecycle };
   }
   return out;

@@ -19,7 +19,8 @@ import {
 import { StatusOutbox, type DeploymentStatusReporter, type ProcessedDeployment } from './result-outbox.js';
 import { deploymentDir, restoreSnapshotExactly, ROLLBACK_SNAPSHOT } from './rollback.js';
 import { versionsToKeep, type StaleCleanupResult } from './store-query.js';
-import { runDeploymentTask, type TaskContext } from './task.js';
+import { runDeploymentTask, type TaskContext, type TaskOutcome } from './task.js';
+import { BOOTSTRAP_TASKS, readBootstrapRecord, runKernelRollback } from './task-bootstrap.js';
 import { DEFAULT_BUILTIN_SERVICES } from './task-services.js';
 import {
   activationInterrupted,
@@ -39,6 +40,11 @@ export interface DeploymentEngineOptions extends Omit<TaskContext, 'timeouts' | 
   reporters?: readonly DeploymentStatusReporter[];
   timeouts?: Partial<StageTimeouts>;
   parseOptions?: ParseDeploymentOptions;
+  /**
+   * Asks the nucleus to restart (100) or the host to reboot (101) so that a deployment can go on
+   * [CF-96 step 9]; the deployment stays queued and resumes after it. Without it such deployments fail.
+   */
+  requestRestart?: (code: 100 | 101, reason: string) => void;
 }
 
 export interface DeploymentOutcome {
@@ -58,6 +64,8 @@ export class DeploymentEngine {
   private loop: Promise<void> | undefined;
   /** Open while a status and its progress marker are being written: no flush runs in between. */
   private recording: Promise<void> = Promise.resolve();
+  /** Set once a restart was requested: no further deployment runs in this nucleus. */
+  private restarting = false;
 
   constructor(private readonly o: DeploymentEngineOptions) {
     this.outbox = new StatusOutbox(o.store, o.reporters ?? []);
@@ -72,9 +80,16 @@ export class DeploymentEngine {
       for (const n of await removeInterruptedImports(this.o.root).catch(() => [] as string[]))
         this.o.log?.(`removed ${n}, left by an import a restart interrupted`);
       void this.flushOutbox();
+      await this.settleLaunchDirectories().catch((e: Error) =>
+        this.o.log?.(`nucleus launch directories: ${e.message}`),
+      );
       while (!abort.signal.aborted) {
         await this.o.queue.waitForEntry(abort.signal);
         if (abort.signal.aborted) break;
+        if (this.restarting) {
+          await new Promise((r) => abort.signal.addEventListener('abort', r, { once: true }));
+          break;
+        }
         try {
           await this.runNext();
         } catch (e) {
@@ -117,6 +132,38 @@ export class DeploymentEngine {
         'restored the services from before the deployment',
     );
     return parsed.document.deploymentId;
+  }
+
+  /**
+   * [CF-98] At boot with the launcher back on the previous nucleus version (`alts/broken`), the
+   * services tree may hold what the new version activated: restore the snapshot taken before the
+   * deployment before any component starts from it; the deployment then reports the rollback.
+   */
+  async recoverKernelRollback(): Promise<string | undefined> {
+    if (this.o.selfUpdate?.stage() !== 'KERNEL_ROLLBACK') return undefined;
+    const entry = this.o.queue.peek();
+    if (!entry || entry.stage === 'DEFAULT') return undefined;
+    const parsed = parseDeploymentDocument(entry.document, this.o.parseOptions);
+    if (!parsed.ok) return undefined;
+    const dir = deploymentDir(this.o.root, parsed.document.deploymentId);
+    if (!(await readBootstrapRecord(dir)).nucleus) return undefined;
+    const snapshot = path.join(dir, ROLLBACK_SNAPSHOT);
+    const keep = this.o.builtinServices ?? DEFAULT_BUILTIN_SERVICES;
+    await this.o.store.transaction(() => restoreSnapshotExactly(this.o.store, snapshot, { keep }));
+    this.o.log?.(
+      `deployment ${parsed.document.deploymentId}: the nucleus update was rolled back; ` +
+        'restored the services from before the deployment',
+    );
+    return parsed.document.deploymentId;
+  }
+
+  /** With no deployment left to finish them, a committed or rolled-back update's links are cleaned. */
+  private async settleLaunchDirectories(): Promise<void> {
+    const su = this.o.selfUpdate;
+    const head = this.o.queue.peek();
+    if (!su || su.stage() === 'DEFAULT' || (head && head.stage !== 'DEFAULT')) return;
+    if (su.stage() === 'KERNEL_ACTIVATION') await su.commit();
+    else await su.finishRollback();
   }
 
   /** Delivers stored statuses in order; a consumer's failure only delays delivery. */
@@ -209,20 +256,34 @@ export class DeploymentEngine {
       // [DP-33, DP-64] IN_PROGRESS exactly once; a snapshot from an earlier deployment reusing this
       // id is not this deployment's starting point [DP-52]
       await rm(path.join(dir, ROLLBACK_SNAPSHOT), { force: true });
+      await rm(path.join(dir, BOOTSTRAP_TASKS), { force: true });
       await this.recordMarked(entry, doc, 'IN_PROGRESS', {}, metadata, { ...base, status: 'IN_PROGRESS' });
     } else if (!stored) await this.markProgress(metadata, progress);
     const key = queueKey(entry);
-    const task = await runDeploymentTask(
-      {
-        ...this.o,
-        timeouts: this.timeouts,
-        cancelled: () => this.o.queue.entries().some((e) => queueKey(e) === key && e.cancelled === true),
-        signal: this.abort?.signal,
-      },
-      doc,
-    );
+    const ctx: TaskContext = {
+      ...this.o,
+      timeouts: this.timeouts,
+      cancelled: () => this.o.queue.entries().some((e) => queueKey(e) === key && e.cancelled === true),
+      signal: this.abort?.signal,
+      canRestart: this.o.requestRestart !== undefined && this.o.canRestart !== false,
+    };
+    let task: TaskOutcome;
+    if (this.o.selfUpdate?.stage() === 'KERNEL_ROLLBACK' && entry.stage !== 'DEFAULT')
+      // [CF-98, CF-99] the launcher went back to this version: report the rollback
+      task = { result: await runKernelRollback(ctx, doc), attempted: {} };
+    else task = await runDeploymentTask(ctx, doc);
     const r = task.result;
     if (r.status === 'INTERRUPTED') return 'interrupted';
+    if (r.status === 'RESTART') {
+      // [CF-96 step 9] the deployment stays queued, marked as resumed [DP-31], and finishes after it
+      if (entry.stage === 'DEFAULT') await this.o.queue.offer({ ...entry, stage: r.stage });
+      this.restarting = true;
+      this.o.log?.(
+        `deployment ${doc.deploymentId}: ${r.code === 101 ? 'reboot' : 'nucleus restart'} requested: ${r.reason}`,
+      );
+      this.o.requestRestart?.(r.code, r.reason);
+      return 'interrupted';
+    }
     let outcome: DeploymentOutcome;
     if (r.status === 'CANCELED') outcome = await this.canceled(entry, doc, metadata, base);
     else {

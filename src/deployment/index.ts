@@ -52,6 +52,21 @@ export type { DeploymentStatusReporter, ProcessedDeployment } from './result-out
 export { DeploymentEngine } from './engine.js';
 export type { DeploymentEngineOptions, DeploymentOutcome } from './engine.js';
 export { runDeploymentTask, asDeploymentError } from './task.js';
+export { BOOTSTRAP_TASKS, readBootstrapRecord } from './task-bootstrap.js';
+export type {
+  BootstrapRecord,
+  BootstrapRunner,
+  KernelStage,
+  NucleusSelfUpdate,
+  PrepareOutcome,
+} from './task-bootstrap.js';
+export {
+  bootstrapKey,
+  needsBootstrap,
+  NUCLEUS_COMPONENT_NAMES,
+  planBootstrap,
+  resolvedNucleus,
+} from './bootstrap-plan.js';
 export type { TaskContext, TaskOutcome } from './task.js';
 export { DEFAULT_STAGE_TIMEOUTS, runStage } from './task-stage.js';
 export type { StageTimeouts } from './task-stage.js';

@@ -9,17 +9,26 @@ import {
   waitForServices,
   writeTargetServices,
   type ComponentStates,
-  type ConvergeOutcome,
 } from './activation.js';
+import { planBootstrap } from './bootstrap-plan.js';
 import { groupRootsAfter, missingCapabilities } from './document.js';
 import type { DeploymentDocument } from './document-types.js';
 import { resolveFromSource, type ComponentSource, type ResolveErrorCode } from './resolve.js';
 import { DeploymentError, type DeploymentErrorCode, type DeploymentResult } from './result.js';
-import { deploymentDir, restoreRollbackSnapshot, takeRollbackSnapshot } from './rollback.js';
+import type { DeploymentStage } from './queue.js';
+import { deploymentDir, takeRollbackSnapshot } from './rollback.js';
 import type { ComponentStore } from './store-query.js';
 import { runSafeUpdate, type SafeUpdateHooks } from './task-safe-update.js';
 import { computeTargetServices, currentGroupRoots, DEFAULT_BUILTIN_SERVICES } from './task-services.js';
-import { markActivation } from './task-progress.js';
+import {
+  failInNewNucleus,
+  nucleusTarget,
+  runKernelPhase,
+  type BootstrapRunner,
+  type KernelPhase,
+  type NucleusSelfUpdate,
+} from './task-bootstrap.js';
+import { asDeploymentError, convergeError, rollbackToSnapshot, writeServices } from './task-rollback.js';
 import { runStage, type StageTimeouts } from './task-stage.js';
 
 export interface TaskContext {
@@ -44,10 +53,21 @@ export interface TaskContext {
    */
   signal?: AbortSignal;
   log?: (msg: string) => void;
+  /** Runs bootstrap steps [LC-35]; without it a deployment that needs one fails. */
+  bootstrap?: BootstrapRunner;
+  /** Updates the nucleus itself [CF-97]; without it a nucleus version change is not supported. */
+  selfUpdate?: NucleusSelfUpdate;
+  /** Whether the nucleus can restart (exit 100) and reboot (exit 101) to finish a deployment. */
+  canRestart?: boolean;
 }
 
 export interface TaskOutcome {
-  result: DeploymentResult | { status: 'CANCELED' } | { status: 'INTERRUPTED' };
+  result:
+    | DeploymentResult
+    | { status: 'CANCELED' }
+    | { status: 'INTERRUPTED' }
+    /** The nucleus must restart (100) or the host reboot (101); the deployment resumes after it. */
+    | { status: 'RESTART'; code: 100 | 101; reason: string; stage: DeploymentStage };
   /** name -> version the deployment tried (kept by cleanup on failure [DP-75]). */
   attempted: Record<string, string>;
 }
@@ -124,10 +144,13 @@ export async function runDeploymentTask(ctx: TaskContext, doc: DeploymentDocumen
       builtinServices: builtins,
     });
     for (const w of target.warnings) ctx.log?.(`deployment ${doc.deploymentId}: ${w}`);
+    // [DP-46, CF-95] the kernel-update path: bootstrap steps or a nucleus version change
+    const kernel =
+      planBootstrap(current, target.services).length > 0 || nucleusTarget(ctx, resolved) !== undefined;
     // [DP-47..DP-49] notify and validate.
     await runSafeUpdate(ctx, doc, current, target.services);
     if (ctx.cancelled?.()) return { result: { status: 'CANCELED' }, attempted };
-    plan = { now, configurationTimestamp, target };
+    plan = { now, configurationTimestamp, target, current, resolved, kernel };
   } catch (e) {
     return noChange(e);
   }
@@ -140,6 +163,26 @@ export async function runDeploymentTask(ctx: TaskContext, doc: DeploymentDocumen
     snapshot = await runStage('snapshot', t.snapshotMs, () => takeRollbackSnapshot(ctx.store, dir));
   } catch (e) {
     return noChange(e);
+  }
+
+  if (plan.kernel) {
+    let phase: KernelPhase;
+    try {
+      phase = await runKernelPhase(ctx, doc, plan.current, plan.target.services, plan.resolved);
+    } catch (e) {
+      phase = { kind: 'failed', error: asDeploymentError(e) };
+    }
+    if (phase.kind === 'interrupted') return { result: { status: 'INTERRUPTED' }, attempted };
+    if (phase.kind === 'restart')
+      return {
+        result: { status: 'RESTART', code: phase.code, reason: phase.reason, stage: phase.stage },
+        attempted,
+      };
+    if (phase.kind === 'failed') {
+      // [CF-96 step 8] a bootstrap failure fails the deployment, rolled back whatever the policy
+      const r = await rollbackToSnapshot(ctx, doc.deploymentId, snapshot, phase.error, brokenBefore);
+      return { result: r, attempted };
+    }
   }
 
   // [DP-54] activate; from here on the device state changes.
@@ -159,6 +202,8 @@ export async function runDeploymentTask(ctx: TaskContext, doc: DeploymentDocumen
     );
     if (!outcome.ok && outcome.reason === 'aborted') return { result: { status: 'INTERRUPTED' }, attempted };
     if (outcome.ok) {
+      // [CF-99] the new nucleus version finished its deployment: the previous one is not needed
+      if (ctx.selfUpdate?.stage() === 'KERNEL_ACTIVATION') await ctx.selfUpdate.commit();
       if (ctx.hooks) await ctx.hooks.postUpdate(doc.deploymentId).catch(() => undefined);
       return { result: { status: 'SUCCESSFUL' }, attempted };
     }
@@ -166,76 +211,18 @@ export async function runDeploymentTask(ctx: TaskContext, doc: DeploymentDocumen
   } catch (e) {
     failure = asDeploymentError(e);
   }
+  if (ctx.selfUpdate?.stage() === 'KERNEL_ACTIVATION' && ctx.canRestart) {
+    // [CF-99] back to the previous nucleus version, which rolls the deployment back
+    const r = await failInNewNucleus(ctx, doc, failure);
+    return { result: { status: 'RESTART', ...r, stage: 'KERNEL_ROLLBACK' }, attempted };
+  }
   if (!rollback) return { result: { status: 'FAILED_ROLLBACK_NOT_REQUESTED', error: failure }, attempted };
 
   // [DP-59] rollback.
-  try {
-    const restored = await runStage('rollback', t.snapshotMs, () =>
-      writeServices(ctx, dir, () =>
-        restoreRollbackSnapshot(ctx.store, snapshot, { now: ctx.store.config.now(), keep: builtins }),
-      ),
-    );
-    const outcome = await waitForServices(
-      ctx.states,
-      lifecycleTargets(restored.services, builtins),
-      restored.removed,
-      { timeoutMs: t.convergeMs, settleMs: t.settleMs, ignore: brokenBefore, signal: ctx.signal },
-    );
-    if (!outcome.ok && outcome.reason === 'aborted') return { result: { status: 'INTERRUPTED' }, attempted };
-    if (!outcome.ok) throw convergeError(outcome);
-    return { result: { status: 'FAILED_ROLLBACK_COMPLETE', error: failure }, attempted };
-  } catch (e) {
-    const err = asDeploymentError(e);
-    return {
-      result: {
-        status: 'FAILED_UNABLE_TO_ROLLBACK',
-        error: new DeploymentError(
-          `${failure.message}. Rollback failed: ${err.message}`,
-          [...failure.codes, 'ROLLBACK_FAILURE', ...err.codes],
-          [...failure.types, ...err.types],
-        ),
-      },
-      attempted,
-    };
-  }
+  return {
+    result: await rollbackToSnapshot(ctx, doc.deploymentId, snapshot, failure, brokenBefore),
+    attempted,
+  };
 }
 
-/**
- * One write of the services tree, as a store transaction (the reconciler waits for its end) inside
- * the durable activation marker (a crash in the middle is undone at the next boot).
- */
-async function writeServices<T>(ctx: TaskContext, dir: string, write: () => Promise<T>): Promise<T> {
-  await markActivation(dir, true);
-  const r = await ctx.store.transaction(async () => {
-    const out = await write();
-    await ctx.store.sync();
-    return out;
-  });
-  await markActivation(dir, false);
-  return r;
-}
-
-function convergeError(o: Exclude<ConvergeOutcome, { ok: true }>): DeploymentError {
-  if (o.reason === 'broken')
-    return new DeploymentError(
-      `service ${o.broken.join(', ')} is broken after the deployment`,
-      ['COMPONENT_BROKEN'],
-      ['COMPONENT_ERROR'],
-    );
-  if (o.reason === 'timeout')
-    return new DeploymentError(
-      `services did not reach RUNNING or FINISHED in time: ${o.pending.join(', ')}`,
-      ['COMPONENT_UPDATE_ERROR', 'DEPLOYMENT_STAGE_TIMEOUT'],
-      ['COMPONENT_ERROR'],
-    );
-  return new DeploymentError(
-    'the deployment was interrupted while waiting for services',
-    ['COMPONENT_UPDATE_ERROR'],
-    ['NUCLEUS_ERROR'],
-  );
-}
-
-export function asDeploymentError(e: unknown): DeploymentError {
-  if (e instanceof DeploymentError) return e;
-  return new DeploymentError(e instanceof Error ? e.message : String(e), [], ['NUCLEUS_ERROR'], { cause: e });
-}
+export { asDeploymentError };

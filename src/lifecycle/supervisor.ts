@@ -42,6 +42,8 @@ import type { LifecycleState, StepName, StepProcess } from './types.js';
 import type { StateChangeEvent, SupervisorOptions, SupervisorStatus } from './supervisor-types.js';
 
 export type { SupervisorOptions, StateChangeEvent, SupervisorStatus } from './supervisor-types.js';
+export { runBootstrapStep } from './supervisor-bootstrap.js';
+export type { BootstrapStepOptions, BootstrapStepOutcome } from './supervisor-bootstrap.js';
 
 interface Background {
   step: 'startup' | 'run';

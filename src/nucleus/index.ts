@@ -10,3 +10,14 @@ export {
 } from './nucleus-config.js';
 export { serviceDefinitions } from './service-definitions.js';
 export { findExecutable, SystemdNotifier } from './systemd-notify.js';
+export {
+  isLaunched,
+  LAUNCHED_ENV,
+  MAX_LAUNCH_ATTEMPTS,
+  REBOOT_EXIT_CODE,
+  RESTART_EXIT_CODE,
+  runLaunched,
+  runLauncher,
+  StopSignal,
+  type LauncherOptions,
+} from './launcher.js';

@@ -24,7 +24,10 @@ import { acquireInstanceLock, type InstanceLock } from './instance-lock.js';
 import { killLeftoverProcesses } from './leftover-processes.js';
 import { startCliService } from './cli-backend.js';
 import { startNucleusIpc, type NucleusIpc } from './ipc-wiring.js';
-import { readNucleusSettings, type NucleusSettings } from './nucleus-config.js';
+import { readNucleusSettings, TENDRIL_VERSION, type NucleusSettings } from './nucleus-config.js';
+import { installationDir } from './alts.js';
+import { nucleusBootstrapRunner } from './bootstrap-runner.js';
+import { AltsSelfUpdate } from './self-update.js';
 import { createRootLayout, type RootPaths } from './root-layout.js';
 import { serviceDefinitions } from './service-definitions.js';
 import { prepareCloud, type CloudWiring } from './cloud-wiring.js';
@@ -46,6 +49,12 @@ export interface NucleusOptions {
   configFile?: string;
   /** cgroupfs root, default /sys/fs/cgroup (tests point it elsewhere). */
   cgroupRoot?: string;
+  /**
+   * Called when a deployment needs the nucleus restarted (100) or the host rebooted (101) to go on
+   * [CF-96]; the caller stops this nucleus and starts it again (nucleus/launcher.ts). Without it such
+   * deployments fail.
+   */
+  onRestart?: (code: 100 | 101, reason: string) => void;
 }
 
 export class Nucleus {
@@ -86,7 +95,10 @@ export class Nucleus {
       const settings = readNucleusSettings(store.config);
       const logs = new LogManager(parseLogConfig(settings.logging, defaultLogConfig(paths.logs)));
       const log = logs.logger('com.aws.greengrass.lifecyclemanager.Kernel');
-      log.info('nucleus-start', `root ${paths.root}, config from ${store.source}`);
+      log.info(
+        'nucleus-start',
+        `Tendril ${TENDRIL_VERSION} from ${installationDir()}, root ${paths.root}, config from ${store.source}`,
+      );
 
       // IPC is up before any component starts [LC-05].
       const ipc = await startNucleusIpc({
@@ -113,24 +125,27 @@ export class Nucleus {
         mkdirSync(dir, { recursive: true, mode: 0o700 });
         return dir;
       };
+      const componentEnv = (c: string) =>
+        componentBaseEnv({
+          settings: readNucleusSettings(store!.config),
+          authToken: tokens.issue(c),
+          socketPath: plan.absolutePath,
+          socketPathForComponent: plan.componentPath,
+          globalSetenv: store!.config.toMap(['setenv']),
+        });
+      const runAs = async (c: string, runWith: Record<string, unknown> | undefined) => {
+        const id = resolveRunAs(users, runWith, readNucleusSettings(store!.config));
+        if (id) chownSync(workDir(c), id.uid, id.gid); // the work dir belongs to the component user [CF-70]
+        return id;
+      };
+      const shell = settings.runWithDefault.posixShell;
       const manager = new LifecycleManager({
         launcher,
         resources,
-        shell: settings.runWithDefault.posixShell,
+        shell,
         workDir,
-        env: (c) =>
-          componentBaseEnv({
-            settings: readNucleusSettings(store!.config),
-            authToken: tokens.issue(c),
-            socketPath: plan.absolutePath,
-            socketPathForComponent: plan.componentPath,
-            globalSetenv: store!.config.toMap(['setenv']),
-          }),
-        resolveRunAs: async (c, runWith) => {
-          const id = resolveRunAs(users, runWith, readNucleusSettings(store!.config));
-          if (id) chownSync(workDir(c), id.uid, id.gid); // the work dir belongs to the component user [CF-70]
-          return id;
-        },
+        env: componentEnv,
+        resolveRunAs: runAs,
       });
       ipc.attachLifecycle(manager);
 
@@ -164,6 +179,18 @@ export class Nucleus {
         source: cloud?.source,
         builtinServices: [...BUILTIN_SERVICES, settings.nucleusName],
         log: (msg) => deployLog.info('deployment', msg),
+        // [LC-35, CF-95..CF-99] bootstrap steps, self-update, and the restart they may need
+        bootstrap: nucleusBootstrapRunner({
+          launcher,
+          shell: () => shell,
+          workDir,
+          env: componentEnv,
+          resolveRunAs: runAs,
+        }),
+        selfUpdate: new AltsSelfUpdate(paths.root, paths.alts, platform, (m) =>
+          deployLog.info('self-update', m),
+        ),
+        requestRestart: opts.onRestart,
       });
 
       // after kill -9 the previous nucleus's components still run: reap them before starting new
@@ -202,6 +229,7 @@ export class Nucleus {
         nucleus.scheduleReconcile();
       });
       await deployments.recoverInterruptedActivation();
+      await deployments.recoverKernelRollback();
       nucleus.reconcile();
       deployments.start();
       nucleus.cloud = cloud;
