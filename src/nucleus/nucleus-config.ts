@@ -36,8 +36,11 @@ function getCI(map: JsonObject | undefined, key: string): JsonValue | undefined 
   return k === undefined ? undefined : map[k];
 }
 
-/** The service whose componentType is NUCLEUS, else `aws.greengrass.Nucleus` [CF-26 intro]. */
+/** `aws.greengrass.Nucleus` when present, else the service whose componentType is NUCLEUS [CF-26 intro]. */
 export function nucleusServiceName(services: JsonObject): string {
+  // a deployed tendril.Nucleus (self-update) does not move the nucleus's configuration away from
+  // aws.greengrass.Nucleus, which setup and the Java nucleus create
+  if (isMap(services[DEFAULT_NUCLEUS_NAME])) return DEFAULT_NUCLEUS_NAME;
   for (const [name, def] of Object.entries(services)) {
     if (isMap(def) && String(getCI(def, 'componentType') ?? '').toUpperCase() === 'NUCLEUS') return name;
   }
