@@ -134,6 +134,8 @@ describe('e2e: nucleus self-update through a local deployment', function () {
   const APP = `com.selfupdate${hex}.App`;
   const NEW = `${RUNNING_VERSION}-selftest.${hex}`;
   const CRASH = `${RUNNING_VERSION}-crash.${hex}`;
+  const FAILS = `${RUNNING_VERSION}-fails.${hex}`;
+  const BROKEN = `com.selfupdate${hex}.Broken`;
   let s: ReturnType<typeof setup>;
   let daemon: Daemon | undefined;
   let updateId = '';
@@ -147,6 +149,19 @@ describe('e2e: nucleus self-update through a local deployment', function () {
       'aws.greengrass.Nucleus',
       CRASH,
       'console.error("deliberate crash at boot");\nprocess.exit(3);',
+    );
+    buildPackage(s.dir, 'aws.greengrass.Nucleus', FAILS);
+    writeFileSync(
+      join(s.dir, 'recipes', `${BROKEN}-1.0.0.yaml`),
+      [
+        'RecipeFormatVersion: "2020-01-25"',
+        `ComponentName: ${BROKEN}`,
+        'ComponentVersion: 1.0.0',
+        'Manifests:',
+        '  - Platform: { os: linux }',
+        '    Lifecycle:',
+        '      Run: "echo broken-run; exit 1"',
+      ].join('\n'),
     );
     writeFileSync(
       join(s.dir, 'recipes', `${APP}-1.0.0.yaml`),
@@ -164,7 +179,7 @@ describe('e2e: nucleus self-update through a local deployment', function () {
   });
 
   after(async () => {
-    if (s) await teardown(daemon, s.dir, s.marker, [APP]);
+    if (s) await teardown(daemon, s.dir, s.marker, [APP, BROKEN]);
   });
 
   it('[CF-96][CF-87][CF-99] installs the new version under alts/, restarts into it, and the new version finishes the deployment', async () => {
@@ -229,6 +244,33 @@ describe('e2e: nucleus self-update through a local deployment', function () {
     expect(existsSync(join(s.root, 'work', 'aws.greengrass.Nucleus', 'restart_panic'))).to.equal(false);
     const nucleus = await componentDetails(s.root, 'aws.greengrass.Nucleus');
     expect(nucleus?.version).to.equal(NEW);
+    expect(await componentDetails(s.root, APP)).to.include({ version: '1.0.0', state: 'RUNNING' });
+    expect(storedStatuses(s.root, id).filter((x) => x !== 'IN_PROGRESS')).to.deep.equal(['FAILED']);
+  });
+
+  it('[CF-99] a new version that starts but fails the deployment (a component goes BROKEN) hands back to the previous one, which rolls it back and reports why', async () => {
+    const id = await createDeployment(s.root, [
+      '--recipe-dir',
+      join(s.dir, 'recipes'),
+      '--artifact-dir',
+      join(s.dir, 'artifacts'),
+      '--merge',
+      `aws.greengrass.Nucleus=${FAILS}`,
+      '--merge',
+      `${BROKEN}=1.0.0`,
+    ]);
+    const end = await terminalStatus(s.root, id);
+    expect(end).to.include({ status: 'FAILED', detailed: 'FAILED_ROLLBACK_COMPLETE' });
+    expect(end.errors).to.include('COMPONENT_BROKEN');
+    expect(end.cause).to.include(`service ${BROKEN} is broken`);
+    // the failing version ran and activated the deployment; the previous one finished it
+    const starts = nucleusStarts(s.root);
+    expect(starts.at(-2)).to.include(`Tendril ${FAILS} from ${join(s.root, 'alts', id)},`);
+    expect(starts.at(-1)).to.include(`Tendril ${NEW} from ${join(s.root, 'alts', updateId)},`);
+    expect(readlinkSync(join(s.root, 'alts', 'current'))).to.equal(updateId);
+    expect(altsEntries(s.root)).to.deep.equal([updateId, 'current', 'init', 'tendril.pid'].sort());
+    expect((await componentDetails(s.root, 'aws.greengrass.Nucleus'))?.version).to.equal(NEW);
+    expect(await componentDetails(s.root, BROKEN)).to.equal(undefined);
     expect(await componentDetails(s.root, APP)).to.include({ version: '1.0.0', state: 'RUNNING' });
     expect(storedStatuses(s.root, id).filter((x) => x !== 'IN_PROGRESS')).to.deep.equal(['FAILED']);
   });
