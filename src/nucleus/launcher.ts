@@ -10,6 +10,8 @@
 // failure. A child whose launcher dies stops itself.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, realpathSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import {
   currentInstallation,
   entryScript,
@@ -185,6 +187,19 @@ function reboot(o: LauncherOptions): void {
     o.err(`tendril: the reboot command ended with ${r.status ?? r.signal}; restarting the nucleus instead`);
 }
 
+/**
+ * After the in-process nucleus stopped for good, give its memory back before this process becomes a
+ * parent that only waits for its child (a full collection; best effort).
+ */
+function releaseMemory(): void {
+  try {
+    setFlagsFromString('--expose_gc');
+    (runInNewContext('gc') as () => void)();
+  } catch {
+    /* not available: the memory is reclaimed when V8 gets to it */
+  }
+}
+
 function same(a: string, b: string): boolean {
   try {
     return realpathSync(a) === realpathSync(b);
@@ -200,6 +215,7 @@ export async function runLauncher(o: LauncherOptions, stop: StopSignal): Promise
   let first = true;
   let failures = 0;
   let notified = false;
+  let ranHere = false;
   const ready = () => {
     if (notified) return;
     notified = true;
@@ -215,6 +231,8 @@ export async function runLauncher(o: LauncherOptions, stop: StopSignal): Promise
       }
     const target = existsSync(alts) ? currentInstallation(alts) : undefined;
     const here = target === undefined || same(target, self);
+    if (!here && ranHere) releaseMemory();
+    ranHere ||= here;
     const end = here ? await runHere(o, stop, first, ready) : await runChild(o, stop, target, first, ready);
     first = false;
     if (end.kind === 'stopped') return 0;
