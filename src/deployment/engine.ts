@@ -160,8 +160,8 @@ export class DeploymentEngine {
   /** With no deployment left to finish them, a committed or rolled-back update's links are cleaned. */
   private async settleLaunchDirectories(): Promise<void> {
     const su = this.o.selfUpdate;
-    const head = this.o.queue.peek();
-    if (!su || su.stage() === 'DEFAULT' || (head && head.stage !== 'DEFAULT')) return;
+    // any queued deployment may be the update itself (its stage is marked only after alts/new exists)
+    if (!su || su.stage() === 'DEFAULT' || this.o.queue.size > 0) return;
     if (su.stage() === 'KERNEL_ACTIVATION') await su.commit();
     else await su.finishRollback();
   }
