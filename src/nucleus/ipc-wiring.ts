@@ -127,7 +127,7 @@ export async function startNucleusIpc(opts: {
     refreshPolicies,
     attachLifecycle(manager) {
       const control = lifecycleControl(manager);
-      new LifecycleService(control).register(registry);
+      new LifecycleService(control, (m) => log.error('ipc-lifecycle', m)).register(registry);
       updates = new ComponentUpdateNotifier({ exists: control.exists }).register(registry);
     },
     safeUpdateHooks: {

@@ -63,7 +63,11 @@ export class LifecycleService {
   /** Components paused through IPC and not resumed since. */
   private readonly paused = new Set<string>();
 
-  constructor(private readonly control: ComponentControl) {}
+  constructor(
+    private readonly control: ComponentControl,
+    /** Where a dropped report is logged (`service-invalid-state-error`, LC-09). */
+    private readonly logError: (message: string) => void = () => undefined,
+  ) {}
 
   register(registry: OperationRegistry): this {
     registry.handle(UPDATE_STATE, (req, ctx) => this.updateState(req, ctx));
@@ -91,12 +95,11 @@ export class LifecycleService {
     const current = this.control.state(self);
     if (current === undefined)
       throw resourceNotFoundError(`Component ${self} not found`, RESOURCE_TYPE, self);
-    if (!this.control.reportState(self, state as ReportableState)) {
-      // [LC-09]: only NEW->ERRORED, STARTING->RUNNING/ERRORED, RUNNING->ERRORED, STOPPING->ERRORED.
-      throw serviceError(
-        `state: ${self} cannot report ${state} while ${current} (allowed: NEW->ERRORED, STARTING->RUNNING|ERRORED, RUNNING->ERRORED, STOPPING->ERRORED)`,
-      );
-    }
+    // [LC-09] a transition outside NEW->ERRORED, STARTING->RUNNING/ERRORED, RUNNING->ERRORED,
+    // STOPPING->ERRORED is logged and dropped; the call itself succeeds, as on the Java nucleus (a
+    // component reporting RUNNING from its `run` step must not get an exception for it).
+    if (!this.control.reportState(self, state as ReportableState))
+      this.logError(`service-invalid-state-error: ${self} cannot report ${state} while ${current}; dropped`);
     return {};
   }
 
