@@ -1,72 +1,24 @@
 // IPC benchmarks: the official greengrasscoreipc client against Tendril's IPC server, each figure
 // beside a floor measured in the same run: the same client against a minimal server that answers
 // every request at once with a response of the same size (no service layer, no authorization).
+// Both servers run in a child process, apart from the clients, as the nucleus runs apart from its
+// components; the memory figure measures the server in this process.
+import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { EventStreamCodec, type MessageHeaders } from '@smithy/eventstream-codec';
-import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
 import { io } from 'aws-crt';
 import { greengrasscoreipc } from 'aws-iot-device-sdk-v2';
-import { Configuration } from '../src/config/index.js';
-import {
-  buildPolicyIndex,
-  ConfigurationService,
-  IpcServer,
-  OperationRegistry,
-  policyAuthorizer,
-  PubSubBroker,
-} from '../src/ipc/index.js';
 import { until } from '../test/integration/ipc/harness.js';
 import { frame, RawPeer, str } from '../test/integration/ipc/raw.js';
 import type { BenchFigure, BenchSuite } from './harness.js';
+import { blob, SIZES, startBenchServers, type ServerReply, type ServerRequest } from './ipc-servers.js';
 
 type Client = greengrasscoreipc.Client;
-const codec = new EventStreamCodec(toUtf8, fromUtf8);
-const i32 = (value: number) => ({ type: 'integer' as const, value });
-const s = (value: string) => ({ type: 'string' as const, value });
-const SIZES = [100, 1024, 10 * 1024];
 const sizeName = (n: number) => (n >= 1024 ? `${n / 1024} KB` : `${n} B`);
-/** A JSON object whose serialization is about `n` bytes. */
-const blob = (n: number) => ({ data: 'x'.repeat(Math.max(0, n - 11)) });
-
-/**
- * Answers Connect with an accepted ConnectAck and every request at once with `{operation}Response`;
- * the body is `bodies[operation]` or `{}`, so responses are as large as Tendril's.
- */
-function minimalServer(path: string, bodies: () => Map<string, Buffer>): Promise<Server> {
-  const server = createServer((sock) => {
-    let buf: Buffer = Buffer.alloc(0);
-    sock.on('data', (d: Buffer) => {
-      buf = buf.length ? Buffer.concat([buf, d]) : d;
-      while (buf.length >= 4 && buf.length >= buf.readUInt32BE(0)) {
-        const len = buf.readUInt32BE(0);
-        const m = codec.decode(buf.subarray(0, len));
-        buf = buf.subarray(len);
-        const type = m.headers[':message-type'].value as number;
-        const id = m.headers[':stream-id'].value as number;
-        const flags = m.headers[':message-flags'].value as number;
-        const op = m.headers.operation?.value as string | undefined;
-        let headers: MessageHeaders | undefined;
-        if (type === 4) headers = { ':message-type': i32(5), ':message-flags': i32(1), ':stream-id': i32(0) };
-        else if (type === 0 && (flags & 2) === 0 && op)
-          headers = {
-            ':message-type': i32(0),
-            ':message-flags': i32(2),
-            ':stream-id': i32(id),
-            ':content-type': s('application/json'),
-            'service-model-type': s(`${op}Response`),
-          };
-        if (headers) sock.write(codec.encode({ headers, body: bodies().get(op ?? '') ?? Buffer.from('{}') }));
-      }
-    });
-    sock.on('error', () => {});
-  });
-  return new Promise((resolve) => server.listen(path, () => resolve(server)));
-}
 
 function sdkClient(path: string, token: string): Client {
   return greengrasscoreipc.createClient({
@@ -142,6 +94,12 @@ function memoryAfterGc(): number {
   return m.heapUsed + m.arrayBuffers;
 }
 
+async function stopChild(child: ChildProcess): Promise<void> {
+  const exited = new Promise((r) => child.once('exit', r));
+  child.send({ type: 'close' } satisfies ServerRequest);
+  await exited;
+}
+
 const figure = (
   name: string,
   value: number,
@@ -160,39 +118,29 @@ const suite: BenchSuite = {
     const dir = await mkdtemp(join(tmpdir(), 'tendril-ipc-bench-'));
     const figures: BenchFigure[] = [];
     try {
-      // ---- Tendril server with the pub/sub and configuration services ----
-      const config = new Configuration();
-      const configFor = (size: number) => ({ [`v${size}`]: blob(size) });
-      config.merge({
-        services: { Publisher: { configuration: Object.assign({}, ...SIZES.map(configFor)) } },
+      // ---- both servers in a process of their own ----
+      const child = fork(
+        fileURLToPath(new URL('./ipc-servers.ts', import.meta.url)),
+        [dir, String(nThroughput)],
+        {
+          execArgv: ['--import', 'tsx'],
+        },
+      );
+      const ask = (m: ServerRequest) =>
+        new Promise<ServerReply>((resolve) => {
+          child.once('message', (r: ServerReply) => resolve(r));
+          child.send(m);
+        });
+      const ready = await new Promise<ServerReply>((resolve, reject) => {
+        child.once('message', (r: ServerReply) => resolve(r));
+        child.once('exit', (code) => reject(new Error(`the IPC server process exited (${code})`)));
       });
-      const registry = new OperationRegistry();
-      const broker = new PubSubBroker().register(registry);
-      const configuration = new ConfigurationService({ config }).register(registry);
-      const tokens = new Map([['PUB', 'Publisher']]);
-      for (let i = 0; i < 10; i++) tokens.set(`SUB${i}`, 'Subscriber');
-      const allow = { operations: ['*'], resources: ['bench/*'] };
-      const server = new IpcServer({
-        socketPath: join(dir, 'ipc.socket'),
-        authenticate: (t) => tokens.get(t),
-        authorize: policyAuthorizer(
-          buildPolicyIndex({
-            Publisher: { 'aws.greengrass.ipc.pubsub': { p: allow } },
-            Subscriber: { 'aws.greengrass.ipc.pubsub': { s: allow } },
-          }),
-        ),
-        registry,
-        limits: { subscriberQueueLength: nThroughput },
-      });
-      await server.listen();
-
-      // ---- the floor ----
-      let floorBodies = new Map<string, Buffer>();
-      const minimal = await minimalServer(join(dir, 'min.socket'), () => floorBodies);
-      const floorClient = sdkClient(join(dir, 'min.socket'), 'X');
+      if (ready.type !== 'ready') throw new Error(`unexpected ${JSON.stringify(ready)}`);
+      const socketPath = ready.socketPath;
+      const floorClient = sdkClient(ready.floorPath, 'X');
       await floorClient.connect();
 
-      const pub = sdkClient(server.socketPath, 'PUB');
+      const pub = sdkClient(socketPath, 'PUB');
       await pub.connect();
       const rt: { name: string; t: Percentiles; f: Percentiles }[] = [];
       for (const size of SIZES) {
@@ -200,7 +148,12 @@ const suite: BenchSuite = {
         const keyPath = [`v${size}`];
         // GetConfiguration answers {componentName, value: {v<size>: blob}}; the floor sends the same bytes.
         const answer = await pub.getConfiguration({ keyPath });
-        floorBodies = new Map([['aws.greengrass#GetConfiguration', Buffer.from(JSON.stringify(answer))]]);
+        await ask({
+          type: 'bodies',
+          bodies: [
+            ['aws.greengrass#GetConfiguration', Buffer.from(JSON.stringify(answer)).toString('base64')],
+          ],
+        });
         const [getT, getF] = await pairedLatencies(
           n,
           () => pub.getConfiguration({ keyPath }),
@@ -244,7 +197,7 @@ const suite: BenchSuite = {
         let allIn: () => void = () => {};
         const done = new Promise<void>((r) => (allIn = r));
         for (let i = 0; i < subscribers; i++) {
-          const c = sdkClient(server.socketPath, `SUB${i}`);
+          const c = sdkClient(socketPath, `SUB${i}`);
           await c.connect();
           clients.push(c);
           const op = c.subscribeToTopic({ topic: 'bench/stream' });
@@ -257,8 +210,9 @@ const suite: BenchSuite = {
         await pipelined(nThroughput, 64, () => publish(pub, 'bench/stream', blob(1024)));
         await done;
         const rate = expected / (Number(process.hrtime.bigint() - t0) / 1e9);
-        if (server.stats().droppedEvents > 0)
-          throw new Error(`subscribers dropped ${server.stats().droppedEvents} events`);
+        const stats = await ask({ type: 'stats' });
+        if (stats.type === 'stats' && stats.droppedEvents > 0)
+          throw new Error(`subscribers dropped ${stats.droppedEvents} events`);
         for (const c of clients) await c.close();
         // The issue's target reads against delivered messages/s; publishes/s (delivered divided by
         // the subscriber count) is reported beside it so that the fan-out cost per publish shows.
@@ -285,7 +239,10 @@ const suite: BenchSuite = {
       }
       await pub.close();
       await floorClient.close();
-      await new Promise<void>((r) => minimal.close(() => r()));
+      await stopChild(child);
+
+      // ---- in this process for the memory figures ----
+      const { server, broker, tokens, close } = await startBenchServers(dir, nThroughput);
 
       // ---- server memory per 1,000 subscriptions (raw peers: no client library in this heap) ----
       const SUBS = 1000;
@@ -320,6 +277,9 @@ const suite: BenchSuite = {
         await until(() => broker.subscriptionCount === 0);
         return (after - before) / 1024;
       };
+      // a first round, discarded: the fresh server's one-time allocations (pools, compiled code,
+      // shapes) are not per-subscription costs
+      await memoryPer1000((p, i) => `bench/warm/${p}/${i}/+`);
       figures.push({
         name: `server memory growth per 1,000 open subscriptions (heap + buffers after GC, 10 connections)`,
         value: await memoryPer1000((p, i) => `bench/mem/${p}/${i}/+`),
@@ -333,8 +293,7 @@ const suite: BenchSuite = {
         unit: 'KB',
         better: 'lower',
       });
-      configuration.close();
-      await server.close();
+      await close();
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -44,6 +44,8 @@ for (const file of files) {
     [
       `### ${suite.title}`,
       '',
+      `Measured ${new Date().toISOString().slice(0, 10)}${values.quick ? ' with --quick' : ''}.`,
+      '',
       '| figure | value | floor (same run) | ratio to floor | target |',
       '|---|---|---|---|---|',
       ...rows,
