@@ -132,7 +132,8 @@ describe('e2e: token exchange service and s3:// artifacts against the local clou
     };
     const conf = init.services['aws.greengrass.Nucleus'].configuration;
     conf.runWithDefault = { posixUser: 'nobody:nogroup' };
-    conf.s3EndpointOverride = `${h.cloud.device.dataPlane}/s3`; // [CL-64]
+    // [CL-64] provisioning points s3:// downloads at the local cloud's S3 endpoint
+    expect(conf.s3EndpointOverride).to.equal(`${h.cloud.device.dataPlane}/s3`);
     writeFileSync(join(h.dir, 'device', 'init.yaml'), yaml.dump(init));
     root = join(h.dir, 'root');
     nucleus = await Nucleus.start({ root, initConfigFile: join(h.dir, 'device', 'init.yaml') });

@@ -82,6 +82,8 @@ export function nucleusInitConfig(
           greengrassDataPlaneEndpoint: endpoints.deviceHost,
           greengrassDataPlanePort: endpoints.dataPlanePort,
           iotRoleAlias: endpoints.roleAlias,
+          // s3:// artifacts come from the local cloud's S3 endpoint, not AWS [CL-64]
+          s3EndpointOverride: `${endpoints.dataPlane}/s3`,
           // The embedded broker speaks MQTT 3.1.1 only.
           mqtt: { port: endpoints.mqttPort, version: 'mqtt3' },
         },
