@@ -128,14 +128,24 @@ describe('e2e: operate a nucleus (new examples, tendril status, tendril logs)', 
 
   it('[CF-75] tendril status shows every component with version, state, CPU and memory, and the last local deployment', async () => {
     type Status = {
-      components: Array<{ name: string; version: string; state: string; memoryBytes?: number }>;
+      components: Array<{
+        name: string;
+        version: string;
+        state: string;
+        memoryBytes?: number;
+        cpuPercent?: number | null;
+      }>;
       lastDeployment: { deploymentId: string; status: string };
     };
-    // telemetry samples every second here: wait for a sample that has the components
+    // telemetry samples every second here: wait for a sample that has the components, with CPU
+    // (which needs two samples of a component)
     let s: Status | undefined;
     const names = ['com.example.LimitedWorker', 'com.example.ConfiguredGreeter', ...APP];
     const sampled = () =>
-      names.every((n) => s?.components.find((c) => c.name === n)?.memoryBytes !== undefined);
+      names.every((n) => {
+        const c = s?.components.find((x) => x.name === n);
+        return c?.memoryBytes !== undefined && c.cpuPercent !== undefined && c.cpuPercent !== null;
+      });
     for (let i = 0; i < 60 && !sampled(); i++) {
       const r = await run(['status', '--root', root, '--json']);
       expect(r.code, r.stderr).to.equal(0);
