@@ -9,6 +9,8 @@ export * from './steps-skipif.js';
 export * from './config-change.js';
 export { systemClock, systemTimers, type Clock, type Timers } from './supervisor-steps.js';
 export * from './supervisor.js';
+export { runBootstrapStep } from './supervisor-bootstrap.js';
+export type { BootstrapStepOptions, BootstrapStepOutcome } from './supervisor-bootstrap.js';
 export * from './manager.js';
 // System adapters: processes, cgroups, users, component logs.
 export * from './process/index.js';

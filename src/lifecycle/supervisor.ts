@@ -40,10 +40,9 @@ import {
 import type { LifecycleState, StepName, StepProcess } from './types.js';
 
 import type { StateChangeEvent, SupervisorOptions, SupervisorStatus } from './supervisor-types.js';
+import { LoopWake } from './supervisor-wake.js';
 
 export type { SupervisorOptions, StateChangeEvent, SupervisorStatus } from './supervisor-types.js';
-export { runBootstrapStep } from './supervisor-bootstrap.js';
-export type { BootstrapStepOptions, BootstrapStepOutcome } from './supervisor-bootstrap.js';
 
 interface Background {
   step: 'startup' | 'run';
@@ -71,12 +70,9 @@ export class ComponentSupervisor {
   /** Step timeouts and backoff sleeps, all cancelled by close(). */
   private readonly pending: TimerSet;
   private readonly listeners = new Set<(e: StateChangeEvent) => void>();
-  private readonly waiters = new Set<() => void>();
-  private wakeFlag = false;
-  private wakeResolve: (() => void) | null = null;
+  private readonly wakeup = new LoopWake();
   private loopStarted = false;
   private closed = false;
-  private idle = false;
   private loopDone: Promise<void> = Promise.resolve();
 
   constructor(
@@ -112,7 +108,7 @@ export class ComponentSupervisor {
   }
 
   status(): SupervisorStatus {
-    return { ...this.rec, desired: [...this.rec.desired], idle: this.idle };
+    return { ...this.rec, desired: [...this.rec.desired], idle: this.wakeup.idle };
   }
 
   /** Subscribes to state changes; returns the unsubscribe function. */
@@ -154,7 +150,7 @@ export class ComponentSupervisor {
 
   /** Wakes the loop to re-check (a dependency changed state). */
   poke(): void {
-    this.wake();
+    this.wakeup.wake();
   }
 
   /** Replaces the definition and reacts as the classification says [LC-60..LC-64]. */
@@ -185,16 +181,7 @@ export class ComponentSupervisor {
 
   /** Resolves once `pred` holds for the status (checked on every change and when the loop goes idle). */
   waitFor(pred: (s: SupervisorStatus) => boolean): Promise<SupervisorStatus> {
-    return new Promise((resolve) => {
-      const check = () => {
-        const s = this.status();
-        if (!pred(s)) return;
-        this.waiters.delete(check);
-        resolve(s);
-      };
-      this.waiters.add(check);
-      check();
-    });
+    return this.wakeup.waitFor(() => this.status(), pred);
   }
 
   /** Stopped for good or for now: settled in a closable state [LC-07, LC-59]. */
@@ -213,7 +200,7 @@ export class ComponentSupervisor {
     this.closed = true;
     for (const b of this.background) b.closed = true;
     this.pending.cancelAll();
-    this.wake();
+    this.wakeup.wake();
     // close is the last resort: a tree that would not die is killed through the cgroup, and a
     // failure to observe it never rejects the caller's shutdown
     await this.runner.stopAll(graceMs).catch(() => undefined);
@@ -226,7 +213,7 @@ export class ComponentSupervisor {
 
   private async loop(): Promise<void> {
     while (!this.closed) {
-      this.wakeFlag = false;
+      this.wakeup.beginRound();
       this.rec.desired = popReachedDesired(this.rec.state, this.rec.desired);
       const gen = this.rec.generation;
       const action = decideLoopAction({
@@ -236,7 +223,7 @@ export class ComponentSupervisor {
         entryDone: this.entryDoneGeneration === gen,
       });
       if (action.kind === 'idle') {
-        await this.idleUntilWoken();
+        await this.wakeup.sleep(this.closed);
         continue;
       }
       try {
@@ -260,7 +247,7 @@ export class ComponentSupervisor {
         return this.install(gen);
       case 'awaitDependencies':
         if (this.dependenciesReady()) this.transition('STARTING');
-        else await this.idleUntilWoken();
+        else await this.wakeup.sleep(this.closed);
         return;
       case 'startup':
         await this.startup(gen);
@@ -426,7 +413,7 @@ export class ComponentSupervisor {
         // a listener's failure is not the lifecycle's
       }
     }
-    this.wake();
+    this.wakeup.wake();
   }
 
   private envLayers(): Array<Record<string, string> | undefined> {
@@ -454,27 +441,6 @@ export class ComponentSupervisor {
   private updateDesired(u: DesiredUpdate): void {
     if (this.closed) return;
     this.rec = { ...this.rec, desired: u.desired, uninstallRequested: u.uninstallRequested };
-    this.wake();
-  }
-
-  private wake(): void {
-    this.wakeFlag = true;
-    this.idle = false;
-    const r = this.wakeResolve;
-    this.wakeResolve = null;
-    r?.();
-    this.notifyWaiters();
-  }
-
-  private async idleUntilWoken(): Promise<void> {
-    if (this.wakeFlag || this.closed) return;
-    this.idle = true;
-    this.notifyWaiters();
-    await new Promise<void>((resolve) => (this.wakeResolve = resolve));
-    this.idle = false;
-  }
-
-  private notifyWaiters(): void {
-    for (const w of [...this.waiters]) w();
+    this.wakeup.wake();
   }
 }
