@@ -258,6 +258,7 @@ export class DeploymentEngine {
       await rm(path.join(dir, ROLLBACK_SNAPSHOT), { force: true });
       await rm(path.join(dir, BOOTSTRAP_TASKS), { force: true });
       await this.recordMarked(entry, doc, 'IN_PROGRESS', {}, metadata, { ...base, status: 'IN_PROGRESS' });
+      void this.flushOutbox(); // the cloud hears IN_PROGRESS while the deployment runs [DP-64]
     } else if (!stored) await this.markProgress(metadata, progress);
     const key = queueKey(entry);
     const ctx: TaskContext = {

@@ -181,11 +181,15 @@ describe('deployment engine with real processes', function () {
       },
     });
     await deploy(h, cloudDoc('d1', { A: { version: '1.0.0' } }));
-    expect(seen).to.deep.equal(['jobs:IN_PROGRESS', 'fleet:IN_PROGRESS']);
+    // IN_PROGRESS went out while the deployment ran and again after it (fleet refused both times);
+    // jobs took it once and, the order kept, nothing after it
+    expect(seen.filter((x) => x.startsWith('jobs:'))).to.deep.equal(['jobs:IN_PROGRESS']);
+    expect(new Set(seen.filter((x) => x.startsWith('fleet:')))).to.deep.equal(new Set(['fleet:IN_PROGRESS']));
     expect(h.engine.outbox.pending()).to.have.length(2);
     refuse = false;
+    const before = seen.length;
     expect(await h.engine.flushOutbox()).to.equal(2);
-    expect(seen.slice(2)).to.deep.equal(['fleet:IN_PROGRESS', 'jobs:SUCCEEDED', 'fleet:SUCCEEDED']);
+    expect(seen.slice(before)).to.deep.equal(['fleet:IN_PROGRESS', 'jobs:SUCCEEDED', 'fleet:SUCCEEDED']);
     expect(h.engine.outbox.pending()).to.deep.equal([]);
   });
 
