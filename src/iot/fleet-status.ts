@@ -49,6 +49,8 @@ const TRIGGERS: Record<string, FleetStatusTrigger> = {
 export class FleetStatusService {
   readonly reporter: DeploymentStatusReporter;
   private launched = false;
+  /** Service names the cloud last heard of (the launch's COMPLETE list, then each deployment's). */
+  private known: Set<string> | undefined;
   /** Messages sent (or spooled) so far. */
   sent = 0;
 
@@ -61,7 +63,9 @@ export class FleetStatusService {
     this.o.connection.onConnect(() => {
       if (this.launched) return;
       this.launched = true;
-      void this.publish('NUCLEUS_LAUNCH', this.o.components(), undefined, false);
+      const all = this.o.components();
+      this.known = new Set(all.map((c) => c.componentName));
+      void this.publish('NUCLEUS_LAUNCH', all, undefined, false);
     });
   }
 
@@ -80,6 +84,20 @@ export class FleetStatusService {
     const listed = all.filter(
       (c) => roots.has(c.componentName) || c.fleetConfigArns.includes(s.ConfigurationArn),
     );
+    // [CL-47] a component gone since the last report is reported once as UNINSTALLED, so that the
+    // cloud prunes it from the installed components
+    const present = new Set(all.map((c) => c.componentName));
+    for (const name of this.known ?? [])
+      if (!present.has(name))
+        listed.push({
+          componentName: name,
+          version: '',
+          fleetConfigArns: [],
+          componentStatusDetails: null,
+          isRoot: false,
+          status: 'UNINSTALLED',
+        });
+    this.known = present;
     const d = s.DeploymentStatusDetails;
     const list = (v: string | undefined): string[] | null => {
       if (v === undefined) return null;

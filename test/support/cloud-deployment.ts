@@ -70,11 +70,34 @@ export async function startCloudNucleus(
   writeFileSync(join(device, 'init.yaml'), yaml.dump(init));
   const root = join(h.dir, 'root');
   const nucleus = await Nucleus.start({ root, initConfigFile: join(device, 'init.yaml') });
+  const n = cloudNucleusView(h, nucleus, root, thing);
+  try {
+    // [CL-49] [CL-53] the launch status makes the core device known to the cloud.
+    await eventually(
+      'the core device',
+      async () =>
+        (await h.client.send(new GetCoreDeviceCommand({ coreDeviceThingName: thing })).catch(() => undefined))
+          ?.status,
+    );
+  } catch (e) {
+    await nucleus.stop();
+    throw e;
+  }
+  return n;
+}
+
+/** The checks of a CloudNucleus over a running nucleus (also one restarted on an existing root). */
+export function cloudNucleusView(
+  h: CloudHarness,
+  nucleus: Nucleus,
+  root: string,
+  thing: string,
+): CloudNucleus {
   const effective = async (deploymentId: string) => {
     const r = await h.client.send(new ListEffectiveDeploymentsCommand({ coreDeviceThingName: thing }));
     return r.effectiveDeployments?.find((d) => d.deploymentId === deploymentId);
   };
-  const n: CloudNucleus = {
+  return {
     nucleus,
     root,
     thing,
@@ -94,19 +117,6 @@ export async function startCloudNucleus(
       ),
     stop: () => nucleus.stop(),
   };
-  try {
-    // [CL-49] [CL-53] the launch status makes the core device known to the cloud.
-    await eventually(
-      'the core device',
-      async () =>
-        (await h.client.send(new GetCoreDeviceCommand({ coreDeviceThingName: thing })).catch(() => undefined))
-          ?.status,
-    );
-  } catch (e) {
-    await nucleus.stop();
-    throw e;
-  }
-  return n;
 }
 
 /**
