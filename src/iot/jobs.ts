@@ -61,6 +61,7 @@ export class IotJobsListener {
   private lastQueuedAt = -1;
   private lastJobId = '';
   private unprocessed = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
   /** Job ids that reached a terminal status here (never offered again in this run). */
   private readonly finished = new Set<string>();
   private readonly topics: ReturnType<typeof jobsTopics>;
@@ -166,6 +167,20 @@ export class IotJobsListener {
     }
   }
 
+  /**
+   * A reply lost with the connection (the broker went away between the publish and its answer) ends
+   * this flush with a refusal; without a new trigger the statuses would wait for the next reconnect or
+   * deployment, and a reconnect that came during the wait joined this very flush. So: flush again soon.
+   */
+  private retrySoon(): void {
+    if (this.retryTimer) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      void this.o.flushStatuses().catch(() => undefined);
+    }, 1000);
+    this.retryTimer.unref();
+  }
+
   /** [CL-13, CL-15, CL-16] true once the cloud answered (accepted, or rejected for good). */
   private async report(s: ProcessedDeployment): Promise<boolean> {
     if (s.DeploymentType !== 'IOT_JOBS') return true;
@@ -197,6 +212,7 @@ export class IotJobsListener {
       ]);
       if (reply === undefined) {
         this.o.log?.(`jobs: no reply to the ${s.DeploymentStatus} update of job ${jobId}; will retry`);
+        this.retrySoon();
         return false;
       }
       if (reply !== 'accepted') {
