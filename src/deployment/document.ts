@@ -35,8 +35,8 @@ export function parseDeploymentDocument(
   opts: ParseDeploymentOptions = {},
 ): DeploymentDocumentResult {
   let doc: unknown = input;
+  const max = opts.maxBytes ?? MAX_DEPLOYMENT_DOCUMENT_BYTES;
   if (typeof input === 'string' || Buffer.isBuffer(input)) {
-    const max = opts.maxBytes ?? MAX_DEPLOYMENT_DOCUMENT_BYTES;
     const size = typeof input === 'string' ? Buffer.byteLength(input, 'utf8') : input.length;
     if (size > max)
       return fail(DOCUMENT, `document is ${size} bytes, over the ${max}-byte limit; not parsed`);
@@ -45,6 +45,10 @@ export function parseDeploymentDocument(
     } catch (e) {
       return fail(DOCUMENT, `JSON syntax error: ${(e as Error).message}`);
     }
+  } else {
+    // documents handed over already parsed (IoT Jobs, shadows, local deployments) have the same cap
+    const size = Buffer.byteLength(JSON.stringify(input) ?? '', 'utf8');
+    if (size > max) return fail(DOCUMENT, `document is ${size} bytes as JSON, over the ${max}-byte limit`);
   }
   if (!isObject(doc))
     return fail(DOCUMENT, `a deployment document must be a JSON object, got ${describe(doc)}`);

@@ -130,6 +130,8 @@ describe('deployment document validation [DP-05..DP-30]', () => {
   it('[DP-26] text over the size cap, JSON syntax errors and non-objects are refused', () => {
     expect(problems('{"deploymentId": "x"', {})[0].reason).to.match(/^JSON syntax error: /);
     expect(problems(JSON.stringify(cloud()), { maxBytes: 10 })[0].reason).to.match(/over the 10-byte limit/);
+    // a document that arrives parsed (IoT Jobs, local deployments) is held to the same cap
+    expect(problems(cloud(), { maxBytes: 10 })[0].reason).to.match(/bytes as JSON, over the 10-byte limit/);
     expect(problems('[1]')[0].reason).to.equal('a deployment document must be a JSON object, got a list');
     expect(problems({ hello: 1 })[0].reason).to.match(/^not a deployment document/);
   });
