@@ -78,8 +78,28 @@ export class RotatingFileWriter {
     );
   }
 
+  /** Lines lost to a failed write (disk full, I/O error): a log never throws at the code that logs. */
+  lost = 0;
+  /** The last failed write may have left a line without its end: the next write starts a new line. */
+  private torn = false;
+
   /** Appends `text` (the caller supplies line ends), rotating first when needed. */
   write(text: string): void {
+    try {
+      this.append(this.torn ? `\n${text}` : text);
+      this.torn = false;
+    } catch {
+      this.lost++;
+      this.torn = true;
+      try {
+        this.close(); // reopened (and its size read again) by the next write
+      } catch {
+        /* the descriptor is gone either way */
+      }
+    }
+  }
+
+  private append(text: string): void {
     const bytes = Buffer.from(text, 'utf8');
     const key = hourKey(this.now());
     this.open(key);
@@ -118,8 +138,9 @@ export class RotatingFileWriter {
 
   close(): void {
     if (this.fd !== null) {
-      fs.closeSync(this.fd);
+      const fd = this.fd;
       this.fd = null;
+      fs.closeSync(fd);
     }
   }
 

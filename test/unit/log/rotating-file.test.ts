@@ -83,4 +83,16 @@ describe('rotating log file', () => {
     expect(() => new RotatingFileWriter({ dir, name: 'a', totalLogsSizeKB: -1 })).to.throw(/totalLogsSizeKB/);
     expect(() => new RotatingFileWriter({ dir, name: 'a/b' })).to.throw(/name:/);
   });
+
+  it('[LC-93] a write that fails (disk full: /dev/full) loses the line without throwing; writing resumes on a new line', () => {
+    const file = path.join(dir, 'full.log');
+    fs.symlinkSync('/dev/full', file);
+    const w = new RotatingFileWriter({ dir, name: 'full' });
+    expect(() => w.write('lost\n')).to.not.throw();
+    expect(w.lost).to.equal(1);
+    fs.rmSync(file);
+    w.write('kept\n');
+    w.close();
+    expect(fs.readFileSync(file, 'utf8')).to.equal('\nkept\n');
+  });
 });
