@@ -23,7 +23,7 @@ const UNSIGNED_PAYLOAD = 'UNSIGNED-PAYLOAD';
 const SERVICE = 'greengrass';
 
 /** SHA-256 (or HMAC-SHA256 with a secret) on node:crypto, in the shape the signer expects. */
-class NodeSha256 {
+export class NodeSha256 {
   private readonly h: Hash | Hmac;
 
   constructor(secret?: string | ArrayBuffer | ArrayBufferView) {

@@ -4,12 +4,13 @@
 // cloud's region) with credentials the local credentials provider issued [CL-54, CL-55]: those are
 // derived from the store's secret, so they are checked without remembering them and stay valid
 // across restarts until they expire. Errors are S3's XML errors.
-import { createHash, createHmac, randomBytes, timingSafeEqual, type Hash, type Hmac } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { artifactLocation } from '../artifact-store.js';
 import type { CloudContext } from '../context.js';
 import type { RawHandler } from '../http/server.js';
+import { NodeSha256 } from '../sigv4.js';
 
 export const S3_PREFIX = '/s3/';
 const MAX_SKEW_MS = 15 * 60 * 1000;
@@ -90,28 +91,6 @@ function sendS3Error(res: ServerResponse, e: S3Error, head: boolean): void {
     'content-length': String(Buffer.byteLength(body)),
   });
   res.end(head ? undefined : body);
-}
-
-class NodeSha256 {
-  private readonly h: Hash | Hmac;
-  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
-    this.h = secret === undefined ? createHash('sha256') : createHmac('sha256', bytes(secret));
-  }
-  update(data: string | ArrayBuffer | ArrayBufferView): void {
-    this.h.update(bytes(data));
-  }
-  digest(): Promise<Uint8Array> {
-    return Promise.resolve(new Uint8Array(this.h.digest()));
-  }
-  reset(): void {
-    throw new Error('single use');
-  }
-}
-
-function bytes(d: string | ArrayBuffer | ArrayBufferView): Uint8Array {
-  if (typeof d === 'string') return Buffer.from(d, 'utf8');
-  if (ArrayBuffer.isView(d)) return new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
-  return new Uint8Array(d);
 }
 
 /** 20240102T030405Z -> epoch ms, or NaN. */
