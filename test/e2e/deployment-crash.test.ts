@@ -23,6 +23,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exitOf, processesWith, spawnTendril, runTendril as tendril } from '../support/daemon.js';
+import { storedStatuses } from '../support/restart-daemon.js';
 
 /** Polls every 5 ms (the instants are short) until `check` holds; fails after `ms` naming `what`. */
 async function until(what: string, check: () => boolean, ms = 60_000): Promise<void> {
@@ -62,32 +63,6 @@ function descendsFrom(pid: number, ancestor: number): boolean {
     p = ppidOf(p);
   }
   return false;
-}
-
-/**
- * Statuses stored in the outbox for `id`, as recorded in the config tlog (one entry per stored
- * status, whatever happened to it later) [DP-68].
- */
-function storedStatuses(root: string, id: string): string[] {
-  const entries = new Map<string, { id?: string; status?: string }>();
-  for (const line of read(join(root, 'config', 'config.tlog')).split('\n')) {
-    if (!line.includes('"ProcessedDeployments"')) continue;
-    let o: { TP: string[]; W: string; V: unknown };
-    try {
-      o = JSON.parse(line) as typeof o;
-    } catch {
-      continue;
-    }
-    const i = o.TP.indexOf('ProcessedDeployments');
-    const key = o.TP[i + 1];
-    const field = o.TP[i + 2];
-    if (!key || o.W === 'removed') continue;
-    const e = entries.get(key) ?? {};
-    if (field === 'DeploymentId') e.id = String(o.V);
-    if (field === 'DeploymentStatus') e.status = String(o.V);
-    entries.set(key, e);
-  }
-  return [...entries.values()].filter((e) => e.id === id).map((e) => e.status ?? '?');
 }
 
 describe('e2e: kill -9 of the daemon during a local deployment, then a restart on the same root', function () {
