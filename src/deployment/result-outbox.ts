@@ -83,6 +83,12 @@ export class StatusOutbox {
     let delivered = 0;
     for (const { key, status } of this.pending()) {
       const path = [...PROCESSED_DEPLOYMENTS_PATH, key];
+      if (typeof status.DeploymentId !== 'string' || typeof status.DeploymentStatus !== 'string') {
+        // a record cut short by a crash (its lines can span two tlog batches): never acknowledged,
+        // since record() resolves only once all of it is durable; left in place it would stop every flush
+        await this.store.remove(path);
+        continue;
+      }
       const accepted = new Set(asStrings(this.store.config.get([...path, ACCEPTED_BY])));
       for (const r of this.reporters) {
         if (accepted.has(r.name)) continue;
