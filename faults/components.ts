@@ -8,7 +8,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Client } from '../test/support/ipc-client.js';
-import { componentCgroups, componentProcesses } from './lib/checks.js';
+import { componentCgroups, componentProcesses, removeCgroups } from './lib/checks.js';
 import type { FaultFamily, FamilyContext } from './lib/family.js';
 import { connectAs, latencies, percentile, tokenOf } from './lib/ipc.js';
 import { LocalDevice, recipe } from './lib/local.js';
@@ -228,6 +228,7 @@ const family: FaultFamily = {
       await client?.close().catch(() => undefined);
       await dev.nucleus.stop();
       for (const p of componentProcesses(dev.root)) process.kill(p, 'SIGKILL');
+      for (const g of removeCgroups(prefix)) ctx.log(`  removed the cgroup ${g} left behind`);
     }
   },
 };

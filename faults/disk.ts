@@ -134,7 +134,7 @@ const family: FaultFamily = {
     }
     const rig = new Rig(ctx, 'dsk', join(mnt, 'root'));
     /** How long a terminal status may take (a stuck deployment costs this much). */
-    const wait = ctx.quick ? 15_000 : 90_000;
+    const wait = ctx.quick ? 15_000 : 30_000;
     const filler = join(mnt, 'filler');
     try {
       await rig.open();

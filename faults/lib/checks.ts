@@ -1,7 +1,7 @@
 // What "the device is consistent" means after a fault, as checks over the real root, /proc and
 // cgroupfs. Each check throws with a message naming what is wrong (see report.ts `check`).
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 import yaml from 'js-yaml';
 import { applyTlog, Configuration, readTlogFile } from '../../src/config/index.js';
@@ -99,6 +99,19 @@ export function leftoverCgroups(prefix: string, running: string[]): string[] {
   return componentCgroups(prefix)
     .filter((g) => !running.includes(g.dir.split('/').at(-1)!))
     .map((g) => g.dir);
+}
+
+/** Removes the empty cgroups of `prefix` components (after the nucleus stopped); returns them. */
+export function removeCgroups(prefix: string): string[] {
+  const removed: string[] = [];
+  for (const g of componentCgroups(prefix))
+    try {
+      rmdirSync(g.dir);
+      removed.push(g.dir);
+    } catch {
+      /* still in use, or gone */
+    }
+  return removed;
 }
 
 /**

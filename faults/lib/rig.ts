@@ -15,6 +15,7 @@ import {
   checkTlog,
   componentProcesses,
   leftoverCgroups,
+  removeCgroups,
 } from './checks.js';
 import { componentDetails, NucleusProcess, readText, sleep, until } from './proc.js';
 import { check, type Fault } from './report.js';
@@ -191,6 +192,7 @@ export class Rig {
     if (this.nucleus?.running) await this.nucleus.stop();
     await this.cloud.stop();
     for (const p of componentProcesses(this.rootDir)) process.kill(p, 'SIGKILL');
+    for (const g of removeCgroups(this.prefix)) this.ctx.log(`  removed the cgroup ${g} left behind`);
   }
 
   async close(): Promise<void> {
