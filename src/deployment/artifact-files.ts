@@ -1,6 +1,6 @@
 // Artifact digests [RC-40] and file permissions [RC-42] as small pure helpers plus one file read.
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createHash, type Hash } from 'node:crypto';
+import { open } from 'node:fs/promises';
 import type { Artifact } from '../recipe/index.js';
 
 const ALGORITHMS: Record<string, string> = {
@@ -19,8 +19,23 @@ export function hashAlgorithm(recipeAlgorithm: string): string | undefined {
 /** Standard Base64 of the file's digest [RC-40]. */
 export async function fileDigest(file: string, nodeAlgorithm: string): Promise<string> {
   const hash = createHash(nodeAlgorithm);
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  await hashFileInto(hash, file);
   return hash.digest('base64');
+}
+
+/** Feeds a whole file to `hash` through one reused buffer: constant memory, no per-read garbage. */
+export async function hashFileInto(hash: Hash, file: string): Promise<void> {
+  const f = await open(file, 'r');
+  try {
+    const buf = Buffer.allocUnsafeSlow(1 << 20);
+    for (;;) {
+      const { bytesRead } = await f.read(buf, 0, buf.length, null);
+      if (bytesRead === 0) break;
+      hash.update(buf.subarray(0, bytesRead));
+    }
+  } finally {
+    await f.close();
+  }
 }
 
 /**

@@ -47,6 +47,17 @@ export interface ImportOptions {
   zipLimits?: ZipLimits;
   /** Written to `<hash>@<version>.metadata.json` when given [RC-37]. */
   componentVersionArn?: (name: string, version: string) => string | undefined;
+  /**
+   * Move each component's `<name>/<version>` folder out of `artifactDir` (a rename on the same file
+   * system) instead of copying it: the caller's own download folder, which it no longer needs (after
+   * a refusal the files are gone with the staging folder).
+   */
+  moveArtifacts?: boolean;
+  /**
+   * The caller checked every artifact's digest against this very recipe as it wrote the file (the
+   * cloud download [CL-38]): the files are not hashed again. Algorithms are still validated.
+   */
+  digestsVerified?: boolean;
 }
 
 export interface ImportedComponent {
@@ -143,7 +154,8 @@ async function stageComponent(
   const stagedUnarchived = unarchivedDir(staging, name, version);
   const source = opts.artifactDir === undefined ? undefined : path.join(opts.artifactDir, name, version);
   if (source !== undefined && (await exists(source))) {
-    await cp(source, stagedArtifacts, { recursive: true, dereference: true });
+    if (opts.moveArtifacts) await moveDirectory(source, stagedArtifacts);
+    else await cp(source, stagedArtifacts, { recursive: true, dereference: true });
   }
   const artifacts: string[] = [];
   const sel = selectManifest(recipe, opts.platform);
@@ -174,7 +186,7 @@ async function stageComponent(
           `${where}: unsupported Algorithm ${JSON.stringify(artifact.algorithm)}`,
         );
       }
-      const actual = await fileDigest(file, alg);
+      const actual = opts.digestsVerified ? artifact.digest : await fileDigest(file, alg);
       if (actual !== artifact.digest) {
         throw new ComponentStoreError(
           'ARTIFACT_CHECKSUM_MISMATCH',
@@ -240,6 +252,18 @@ async function commit(
     const tmp = path.join(staging, recipeFileName(name, version));
     await writeFile(tmp, s.text, { mode: 0o600 });
     await rename(tmp, path.join(recipesDir(root), recipeFileName(name, version)));
+  }
+}
+
+/** rename(2), or a copy and removal when `from` is on another file system. */
+async function moveDirectory(from: string, to: string): Promise<void> {
+  await mkdir(path.dirname(to), { recursive: true, mode: 0o755 });
+  try {
+    await rename(from, to);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw e;
+    await cp(from, to, { recursive: true, dereference: true });
+    await rm(from, { recursive: true, force: true });
   }
 }
 

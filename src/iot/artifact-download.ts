@@ -1,15 +1,17 @@
 // Download of an artifact (cloud.md CL-36..CL-38): a presigned URL, or a request the caller opens
 // itself (a SigV4-signed S3 GET, CL-63); streamed to disk in constant memory, resumed from a partial
 // file with `Range: bytes=<offset>-` (a 200 is accepted by skipping the bytes already there), and
-// verified with a streaming digest of the whole file; a file whose digest already matches is not
-// downloaded again. Requests go through the network proxy when one is configured [CF-40].
-import { createHash, type Hash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+// verified with a digest computed as the bytes arrive (a resumed file's prefix is read once first);
+// a file whose digest already matches is not downloaded again. Requests go through the network proxy
+// when one is configured [CF-40]. A presigned URL is fetched by `getInto` (reads land in the file
+// buffers: no per-read garbage); an opened request, or https through the proxy, through node:http.
+import { createHash } from 'node:crypto';
 import { mkdir, rm, stat } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { dirname } from 'node:path';
-import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { hashFileInto } from '../deployment/artifact-files.js';
+import { directGetSupported, getInto, type ResponseHead } from './artifact-get.js';
+import { ArtifactFileSink } from './artifact-sink.js';
 import { httpGet, type NetworkProxy } from './proxy.js';
 
 export interface ArtifactDownload {
@@ -47,10 +49,6 @@ export class ArtifactDownloadError extends Error {
   }
 }
 
-async function hashFile(file: string, h: Hash): Promise<void> {
-  for await (const chunk of createReadStream(file)) h.update(chunk as Buffer);
-}
-
 const sizeOf = (file: string) =>
   stat(file).then(
     (s) => s.size,
@@ -63,7 +61,7 @@ export async function downloadArtifact(d: ArtifactDownload): Promise<'cached' | 
   const check = async (): Promise<boolean> => {
     if (d.digest === undefined) return true;
     const h = createHash(alg);
-    await hashFile(d.file, h);
+    await hashFileInto(h, d.file);
     return h.digest('base64') === d.digest;
   };
   if ((await sizeOf(d.file)) >= 0 && d.digest !== undefined && (await check())) return 'cached';
@@ -91,47 +89,69 @@ export async function downloadArtifact(d: ArtifactDownload): Promise<'cached' | 
 
 /**
  * One GET from the current end of the partial file to the end [CL-37]; returns the base64 digest of
- * the whole file, computed as the bytes stream to disk (a resumed file's prefix is read once first),
- * so a download is never read back.
+ * the whole file, computed as the bytes go to disk, so a download is never read back.
  */
 async function fetchInto(d: ArtifactDownload, alg: string): Promise<string> {
   const offset = Math.max(0, await sizeOf(d.file));
   const h = createHash(alg);
-  if (offset > 0) await hashFile(d.file, h);
+  if (offset > 0) await hashFileInto(h, d.file);
   const headers: Record<string, string> = offset > 0 ? { range: `bytes=${offset}-` } : {};
-  let res: IncomingMessage;
-  if (d.open) res = await d.open(headers);
-  else if (d.url) res = await httpGet(await d.url(), { headers, proxy: d.proxy });
-  else throw new ArtifactDownloadError('ARTIFACT_DOWNLOAD_ERROR', `${d.file}: no URL to download from`);
-  const status = res.statusCode ?? 0;
-  if (status === 416) {
-    res.resume();
-    return h.digest('base64'); // already complete: the digest check decides
+  let sink = undefined as ArtifactFileSink | undefined;
+  /** Decides from the status line what becomes of the body [CL-37]: the sink for it, or none. */
+  const accept = async (status: number, head: ResponseHead['headers']) => {
+    if (status === 416) return undefined; // already complete: the digest check decides
+    if (status < 200 || status >= 300)
+      throw new ArtifactDownloadError('ARTIFACT_DOWNLOAD_ERROR', `GET artifact: HTTP ${status}`);
+    if (head['content-length'] === undefined && status === 200)
+      throw new ArtifactDownloadError(
+        'GREENGRASS_ARTIFACT_SIZE_NOT_FOUND',
+        'the artifact URL gives no Content-Length',
+      );
+    // A 206 continues where the file ends; a 200 restarts at byte 0: skip what is already there.
+    sink = await ArtifactFileSink.open(d.file, offset > 0, h, status === 206 ? 0 : offset);
+    return sink;
+  };
+  const url = d.open ? undefined : await d.url?.();
+  if (!d.open && url === undefined)
+    throw new ArtifactDownloadError('ARTIFACT_DOWNLOAD_ERROR', `${d.file}: no URL to download from`);
+  let failure: unknown;
+  try {
+    if (url !== undefined && directGetSupported(url, d.proxy))
+      await getInto(url, { headers, proxy: d.proxy }, (r) => accept(r.status, r.headers));
+    else {
+      const res = d.open ? await d.open(headers) : await httpGet(url!, { headers, proxy: d.proxy });
+      await streamInto(res, (r) => accept(r.statusCode ?? 0, r.headers as ResponseHead['headers']));
+    }
+  } catch (e) {
+    failure = e;
   }
-  if (status < 200 || status >= 300) {
-    res.resume();
-    throw new ArtifactDownloadError('ARTIFACT_DOWNLOAD_ERROR', `GET artifact: HTTP ${status}`);
-  }
-  if (res.headers['content-length'] === undefined && status === 200) {
-    res.destroy();
-    throw new ArtifactDownloadError(
-      'GREENGRASS_ARTIFACT_SIZE_NOT_FOUND',
-      'the artifact URL gives no Content-Length',
-    );
-  }
-  let skip = status === 206 ? 0 : offset; // a 200 restarts from byte 0: skip what we have
-  const skipper = new Transform({
-    transform(chunk: Buffer, _enc, done) {
-      if (skip >= chunk.length) {
-        skip -= chunk.length;
-        return done();
-      }
-      const out = skip > 0 ? chunk.subarray(skip) : chunk;
-      skip = 0;
-      h.update(out);
-      done(null, out);
-    },
-  });
-  await pipeline(res, skipper, createWriteStream(d.file, { flags: offset > 0 ? 'a' : 'w', mode: 0o644 }));
+  // What arrived is written out either way: a failed attempt resumes from the end of the file.
+  await sink?.finish().catch((e: unknown) => (failure ??= e));
+  if (failure !== undefined) throw failure;
   return h.digest('base64');
+}
+
+/** The body of a node:http response into the sink `accept` gives, pausing while the sink is full. */
+async function streamInto(
+  res: IncomingMessage,
+  accept: (res: IncomingMessage) => Promise<ArtifactFileSink | undefined>,
+): Promise<void> {
+  let sink: ArtifactFileSink | undefined;
+  try {
+    sink = await accept(res);
+  } finally {
+    if (!sink) res.destroy();
+  }
+  if (!sink) return;
+  const s = sink;
+  await new Promise<void>((resolve, reject) => {
+    s.ondrain = () => (s.error ? res.destroy(s.error) : res.resume());
+    res.on('data', (c: Buffer) => {
+      if (!s.push(c)) res.pause();
+      if (s.error) res.destroy(s.error);
+    });
+    res.once('end', () => (res.complete ? resolve() : reject(new Error('the response ended early'))));
+    res.once('error', reject);
+    res.once('close', () => reject(new Error('the connection closed before the end of the body')));
+  });
 }

@@ -136,6 +136,9 @@ export class CloudComponentSource implements ComponentSource {
         artifactDir,
         platform: this.o.platform,
         componentVersionArn: (n, v) => (n === name && v === version ? arn : undefined),
+        // downloadArtifact checked each file against this recipe's digest as it wrote it [CL-38]
+        moveArtifacts: true,
+        digestsVerified: true,
       });
     } finally {
       await rm(recipeDir, { recursive: true, force: true });
