@@ -31,11 +31,24 @@ export function stats(xs: number[]): { min: number; mean: number; max: number } 
   };
 }
 
-/** RSS and PSS in MB from /proc/PID/smaps_rollup. */
-export function memory(pid: number): { rss: number; pss: number } {
+/** RSS, PSS and USS (private pages only) in MB from /proc/PID/smaps_rollup. */
+export function memory(pid: number): { rss: number; pss: number; uss: number } {
   const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
   const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(rollup)?.[1] ?? NaN);
-  return { rss: kb('Rss') / 1024, pss: kb('Pss') / 1024 };
+  return {
+    rss: kb('Rss') / 1024,
+    pss: kb('Pss') / 1024,
+    uss: (kb('Private_Clean') + kb('Private_Dirty')) / 1024,
+  };
+}
+
+/** The aws-crt native modules (`aws-crt...node`) mapped into a process. */
+export function awsCrtMapped(pid: number): string[] {
+  const paths = readFileSync(`/proc/${pid}/maps`, 'utf8')
+    .split('\n')
+    .map((l) => l.split(/\s+/)[5] ?? '')
+    .filter((p) => /aws-crt.*\.node$/.test(p));
+  return [...new Set(paths)];
 }
 
 /** RSS in MB from /proc/PID/status (cheaper than smaps_rollup, for frequent sampling). */
