@@ -263,7 +263,7 @@ const suite: BenchSuite = {
       // Over the http:// URL the local cloud hands out, and over HTTPS (as S3 serves presigned URLs).
       front = await httpsFront(cloud, dir);
       const env = { ...process.env, NODE_EXTRA_CA_CERTS: front.caFile };
-      const rounds = quick ? 3 : 5;
+      const rounds = quick ? 3 : 7;
       const sha = sha256Mbps();
       let rawHttpMs = Infinity;
       let rawHttpRss = NaN;
