@@ -10,6 +10,7 @@ import hostile from './hostile.js';
 import kill9 from './kill9.js';
 import network from './network.js';
 import type { FaultFamily } from './lib/family.js';
+import { onInterrupt } from './lib/proc.js';
 import { Fault, type FaultRecord, type Figure } from './lib/report.js';
 
 export const FAMILIES: FaultFamily[] = [kill9, network, disk, components, hostile];
@@ -34,6 +35,10 @@ export async function runFamily(
   chmodSync(dir, 0o755);
   const t0 = Date.now();
   let error: string | undefined;
+  const removeDir = () => {
+    if (!process.env.KEEP_FAULT_DIRS) rmSync(dir, { recursive: true, force: true });
+  };
+  onInterrupt.add(removeDir);
   try {
     await family.run({
       quick: opts.quick,
@@ -51,7 +56,8 @@ export async function runFamily(
   } catch (e) {
     error = (e as Error).stack ?? String(e);
   } finally {
-    if (!process.env.KEEP_FAULT_DIRS) rmSync(dir, { recursive: true, force: true });
+    onInterrupt.delete(removeDir);
+    removeDir();
   }
   return {
     name: family.name,

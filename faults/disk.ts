@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import type { FaultFamily, FamilyContext } from './lib/family.js';
 import { readTlogFile } from '../src/config/index.js';
 import { checkTlog } from './lib/checks.js';
-import { componentDetails, sleep, until } from './lib/proc.js';
+import { componentDetails, onInterrupt, sleep, until } from './lib/proc.js';
 import { check } from './lib/report.js';
 import { Rig, type Deployed, type Expected } from './lib/rig.js';
 
@@ -132,6 +132,8 @@ const family: FaultFamily = {
       config.skip(why);
       return;
     }
+    const umount = () => execFileSync('umount', ['-l', mnt], { stdio: 'pipe' });
+    onInterrupt.add(umount);
     const rig = new Rig(ctx, 'dsk', join(mnt, 'root'));
     /** How long a terminal status may take (a stuck deployment costs this much). */
     const wait = ctx.quick ? 15_000 : 30_000;
@@ -224,6 +226,7 @@ const family: FaultFamily = {
       }
     } finally {
       await rig.stopAll();
+      onInterrupt.delete(umount);
       if (process.env.KEEP_FAULT_DIRS) ctx.log(`KEEP_FAULT_DIRS: ${mnt} stays mounted (umount it when done)`);
       else
         try {

@@ -7,7 +7,8 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FaultFamily, FamilyContext } from './lib/family.js';
 import { readText } from './lib/proc.js';
-import { cleanStop, Rig, type Deployed } from './lib/rig.js';
+import { NotInjected } from './lib/report.js';
+import { cleanStop, Rig, type Deployed, type Expected } from './lib/rig.js';
 
 const BIG = 48 * 2 ** 20;
 const count = (text: string, needle: string) => text.split(needle).length - 1;
@@ -107,34 +108,41 @@ const family: FaultFamily = {
       for (let rep = 0; rep < reps; rep++) {
         for (const [i, point] of POINTS.entries()) {
           const fault = faults[i];
-          const ok = await fault.inject(async () => {
-            const before = rig.svcLog();
-            const previous = rig.current;
-            const d = await rig.deployNew(point.shape);
-            const t0 = Date.now();
-            let hit = false;
-            while (Date.now() - t0 < 60_000) {
-              if (point.reached(rig, d, before)) {
-                hit = true;
-                break;
-              }
-              await new Promise((r) => setTimeout(r, 5));
-            }
-            if (!hit) throw new Error(`the instant was not reached within 60 s`);
-            await rig.nucleus.kill9();
-            ctx.log(`  kill -9 at "${point.name}" (${d.deploymentId})`);
-            const t1 = Date.now();
-            await rig.nucleus.start();
-            const notes = await rig.verify(
-              d,
-              point.shape.broken
+          // an instant can be missed (the stage was quicker than the polling): try again, up to 3 times
+          for (let attempt = 0; attempt < 3; attempt++) {
+            const missedBefore = fault.missed;
+            const ok = await fault.inject(async () => {
+              const before = rig.svcLog();
+              const previous = rig.current;
+              const d = await rig.deployNew(point.shape);
+              const want: Expected = point.shape.broken
                 ? { status: 'FAILED', version: previous.version, message: previous.message }
-                : { status: 'SUCCEEDED', version: d.version, message: d.message },
-            );
-            fault.measure('restart to converged', (Date.now() - t1) / 1000, 's');
-            for (const n of notes) fault.note(n);
-          });
-          if (!ok) await rig.resync(fault);
+                : { status: 'SUCCEEDED', version: d.version, message: d.message };
+              const t0 = Date.now();
+              let hit = false;
+              while (Date.now() - t0 < 60_000 && !hit) {
+                hit = point.reached(rig, d, before);
+                if (!hit && rig.observer.terminalPublished(d.jobId).length > 0) break; // too late now
+                if (!hit) await new Promise((r) => setTimeout(r, 1));
+              }
+              if (!hit) {
+                await rig.verify(d, want); // it ran without the fault
+                throw new NotInjected('the deployment passed it before the poll saw it');
+              }
+              await rig.nucleus.kill9();
+              ctx.log(`  kill -9 at "${point.name}" (${d.deploymentId})`);
+              const t1 = Date.now();
+              await rig.nucleus.start();
+              const notes = await rig.verify(d, want);
+              fault.measure('restart to converged', (Date.now() - t1) / 1000, 's');
+              for (const n of notes) fault.note(n);
+            });
+            if (ok) break;
+            if (fault.missed === missedBefore) {
+              await rig.resync(fault); // a failed check: the device is taken as it is
+              break;
+            }
+          }
         }
       }
       const stop = ctx.fault(

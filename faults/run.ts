@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { FAMILIES, runFamily, type FamilyResult } from './campaign.js';
-import { stopChildren } from './lib/proc.js';
+import { onInterrupt, stopChildren } from './lib/proc.js';
 import { outcomeOf, renderReport } from './lib/report.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -52,7 +52,15 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 for (const sig of ['SIGINT', 'SIGTERM'] as const)
   process.once(sig, () => {
     process.stdout.write(`faults: ${sig}: stopping the nuclei and local clouds started so far\n`);
-    void stopChildren().finally(() => process.exit(130));
+    void stopChildren().finally(() => {
+      for (const f of [...onInterrupt].reverse())
+        try {
+          f();
+        } catch {
+          /* best effort */
+        }
+      process.exit(130);
+    });
   });
 const reps = values.reps === undefined ? undefined : Number(values.reps);
 if (reps !== undefined && !(Number.isInteger(reps) && reps > 0)) {

@@ -19,6 +19,9 @@ process.once('exit', () => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
 });
 
+/** Synchronous clean-ups (unmounts, directories) to run when the campaign is interrupted. */
+export const onInterrupt = new Set<() => void>();
+
 /** SIGTERM to every child still running (a nucleus stops its components), SIGKILL after `graceMs`. */
 export async function stopChildren(graceMs = 10_000): Promise<void> {
   const live = [...children].filter((c) => c.exitCode === null && c.signalCode === null);

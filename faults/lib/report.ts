@@ -13,6 +13,8 @@ export interface FaultRecord {
   failures: string[];
   /** Measured facts worth reading beside the outcome (retries seen, bytes resumed, errors returned). */
   notes: string[];
+  /** Attempts that never reached the instant to inject at, as text. */
+  missed?: string;
   /** Measured quantities over the injections, as text. */
   measured?: string[];
   /** Set when the fault could not be injected here, with the reason. */
@@ -31,7 +33,13 @@ export interface Figure {
   within?: boolean;
 }
 
+/** Thrown by an injection whose instant never came: it does not count as an injection. */
+export class NotInjected extends Error {}
+
 export class Fault {
+  /** Attempts whose instant never came (not counted as injections). */
+  missed = 0;
+
   readonly record: FaultRecord;
   constructor(family: string, fault: string, expect: string) {
     this.record = { family, fault, expect, injected: 0, passed: 0, failures: [], notes: [] };
@@ -48,6 +56,12 @@ export class Fault {
       this.record.passed++;
       return true;
     } catch (e) {
+      if (e instanceof NotInjected) {
+        this.record.injected--;
+        this.missed++;
+        this.record.missed = `${this.missed} attempt(s) missed the instant (${e.message}); not counted`;
+        return false;
+      }
       this.fail(e);
       return false;
     }
@@ -123,7 +137,12 @@ export function renderReport(r: ReportInput): string {
       out.push('| fault | checked after each injection | injected | outcome | notes and failures |');
       out.push('|---|---|---|---|---|');
       for (const x of rows) {
-        const notes = [...(x.measured ?? []), ...x.notes, ...x.failures.map((f) => `FAILED ${f}`)].join('; ');
+        const notes = [
+          ...(x.measured ?? []),
+          ...(x.missed ? [x.missed] : []),
+          ...x.notes,
+          ...x.failures.map((f) => `FAILED ${f}`),
+        ].join('; ');
         out.push(
           `| ${cell(x.fault)} | ${cell(x.expect)} | ${x.injected} | ${outcomeOf(x)} | ${cell(notes) || '-'} |`,
         );
