@@ -25,7 +25,7 @@ async function reconnectSeconds(rig: Rig, before: number, restartedAt: number): 
 const family: FaultFamily = {
   name: 'network',
   title:
-    'Broker and local cloud killed or restarted; network to the data plane cut (nucleus mqtt.operationTimeoutMs 10 s)',
+    'Broker and local cloud killed or restarted; network to the data plane cut (nucleus mqtt.operationTimeoutMs 10 s, maximumReconnectDelaySeconds 10)',
   async run(ctx: FamilyContext) {
     const reps = ctx.reps(3, 1);
     const rig = new Rig(ctx, 'net');
@@ -42,8 +42,13 @@ const family: FaultFamily = {
         dataPlane = new DataPlaneProxy(rig.cloud.dataDir, device, () => rig.cloud.ep.dataPlanePort, download);
         await dataPlane.listen();
         nucleus.greengrassDataPlanePort = dataPlane.port;
-        // a reply lost with the broker is waited for this long before the update is sent again
-        Object.assign(nucleus.mqtt as object, { operationTimeoutMs: OPERATION_TIMEOUT_MS });
+        // a reply lost with the broker is waited for this long before the update is sent again; and
+        // the reconnect delay, which grows while the broker keeps going away, is capped at 10 s
+        // (default 120 s: after a few restarts in a row the device stays offline up to 2 minutes)
+        Object.assign(nucleus.mqtt as object, {
+          operationTimeoutMs: OPERATION_TIMEOUT_MS,
+          maximumReconnectDelaySeconds: 10,
+        });
       });
       check(dataPlane!.rewritten > 0, 'the first deployment did not download through the proxy');
       const succeeded = (d: Deployed) => ({
