@@ -24,11 +24,92 @@ export function filterMatches(filter: string, topic: string): boolean {
   return f.length === t.length;
 }
 
-/** A trie level; its map and its set exist only while non-empty. */
+/**
+ * A trie level. Most levels have one child and most filters one subscriber, so a single child is
+ * kept as a key and node and a single value as itself; a Map or Set appears only from the second
+ * entry (a Map and a Set of one cost about 300 bytes together, against a few hundred per
+ * subscription in all). Each field exists only while non-empty.
+ */
 interface Node<T> {
+  key?: string;
+  child?: Node<T>;
   children?: Map<string, Node<T>>;
+  value?: T;
   values?: Set<T>;
 }
+
+function childOf<T>(n: Node<T>, level: string): Node<T> | undefined {
+  return n.children ? n.children.get(level) : n.key === level ? n.child : undefined;
+}
+
+function addChild<T>(n: Node<T>, level: string): Node<T> {
+  const next: Node<T> = {};
+  if (n.children) n.children.set(level, next);
+  else if (n.child) {
+    n.children = new Map([
+      [n.key!, n.child],
+      [level, next],
+    ]);
+    n.key = n.child = undefined;
+  } else {
+    n.key = level;
+    n.child = next;
+  }
+  return next;
+}
+
+function removeChild<T>(n: Node<T>, level: string): void {
+  if (!n.children) {
+    n.key = n.child = undefined;
+    return;
+  }
+  n.children.delete(level);
+  if (n.children.size === 1) {
+    const [[key, child]] = n.children;
+    n.key = key;
+    n.child = child;
+    n.children = undefined;
+  }
+}
+
+function* childrenOf<T>(n: Node<T>): Iterable<Node<T>> {
+  if (n.children) yield* n.children.values();
+  else if (n.child) yield n.child;
+}
+
+function hasValue<T>(n: Node<T>, value: T): boolean {
+  return n.values ? n.values.has(value) : n.value === value && value !== undefined;
+}
+
+function addValue<T>(n: Node<T>, value: T): boolean {
+  if (hasValue(n, value)) return false;
+  if (n.values) n.values.add(value);
+  else if (n.value !== undefined) {
+    n.values = new Set([n.value, value]);
+    n.value = undefined;
+  } else n.value = value;
+  return true;
+}
+
+function removeValue<T>(n: Node<T>, value: T): boolean {
+  if (!hasValue(n, value)) return false;
+  if (!n.values) n.value = undefined;
+  else {
+    n.values.delete(value);
+    if (n.values.size === 1) {
+      [n.value] = n.values;
+      n.values = undefined;
+    }
+  }
+  return true;
+}
+
+function pushValues<T>(n: Node<T>, out: T[]): void {
+  if (n.values) for (const v of n.values) out.push(v);
+  else if (n.value !== undefined) out.push(n.value);
+}
+
+const isEmpty = <T>(n: Node<T>) => n.value === undefined && !n.values && !n.child && !n.children;
 
 export class TopicTrie<T> {
   private readonly root: Node<T> = {};
@@ -40,17 +121,8 @@ export class TopicTrie<T> {
 
   add(filter: string, value: T): void {
     let n = this.root;
-    for (const level of topicLevels(filter)) {
-      const children: Map<string, Node<T>> = (n.children ??= new Map());
-      let next = children.get(level);
-      if (!next) children.set(level, (next = {}));
-      n = next;
-    }
-    const values = (n.values ??= new Set());
-    if (!values.has(value)) {
-      values.add(value);
-      this.count++;
-    }
+    for (const level of topicLevels(filter)) n = childOf(n, level) ?? addChild(n, level);
+    if (addValue(n, value)) this.count++;
   }
 
   remove(filter: string, value: T): void {
@@ -58,20 +130,17 @@ export class TopicTrie<T> {
     const levels = topicLevels(filter);
     let n: Node<T> | undefined = this.root;
     for (const level of levels) {
-      const next: Node<T> | undefined = n.children?.get(level);
+      const next: Node<T> | undefined = childOf(n, level);
       if (!next) return;
       path.push(n);
       n = next;
     }
-    if (!n.values?.delete(value)) return;
+    if (!removeValue(n, value)) return;
     this.count--;
-    if (n.values.size === 0) n.values = undefined;
     for (let i = path.length - 1; i >= 0; i--) {
-      const parent = path[i];
-      const child = parent.children!.get(levels[i])!;
-      if (child.values || child.children) break;
-      parent.children!.delete(levels[i]);
-      if (parent.children!.size === 0) parent.children = undefined;
+      const child = childOf(path[i], levels[i])!;
+      if (!isEmpty(child)) break;
+      removeChild(path[i], levels[i]);
     }
   }
 
@@ -79,7 +148,7 @@ export class TopicTrie<T> {
   nodeCount(): number {
     const walk = (n: Node<T>): number => {
       let sum = 0;
-      if (n.children) for (const c of n.children.values()) sum += 1 + walk(c);
+      for (const c of childrenOf(n)) sum += 1 + walk(c);
       return sum;
     };
     return walk(this.root);
@@ -96,15 +165,14 @@ export class TopicTrie<T> {
 
 function collect<T>(n: Node<T>, levels: string[], i: number, out: T[]): void {
   if (i === levels.length) {
-    if (n.values) for (const v of n.values) out.push(v);
+    pushValues(n, out);
     return;
   }
-  const children = n.children;
-  if (!children) return;
-  const exact = children.get(levels[i]);
+  if (!n.children && !n.child) return;
+  const exact = childOf(n, levels[i]);
   if (exact) collect(exact, levels, i + 1, out);
-  const plus = levels[i] !== '+' ? children.get('+') : undefined;
+  const plus = levels[i] !== '+' ? childOf(n, '+') : undefined;
   if (plus) collect(plus, levels, i + 1, out);
-  const hash = levels[i] !== '#' ? children.get('#') : undefined;
-  if (hash?.values) for (const v of hash.values) out.push(v);
+  const hash = levels[i] !== '#' ? childOf(n, '#') : undefined;
+  if (hash) pushValues(hash, out);
 }
