@@ -2,21 +2,33 @@
 // authorization) and the floor, a minimal server that answers every request at once with a
 // response of the same size. The benchmark runs them in a child process of their own, as the
 // nucleus runs apart from its components (run as a script: `ipc-servers.ts DIR N`), so that the
-// clients' work and the server's do not share one JavaScript thread; the memory figure uses them
-// in-process.
-import { createServer, type Server } from 'node:net';
+// clients' work and the server's do not share one JavaScript thread, and the server's memory is
+// measured in its own heap.
+import { createServer, type Server as NetServer } from 'node:net';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { EventStreamCodec, type MessageHeaders } from '@smithy/eventstream-codec';
 import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
-import { Configuration } from '../src/config/index.js';
-import {
+import { existsSync } from 'node:fs';
+import type { IpcServer, PubSubBroker } from '../src/ipc/index.js';
+
+/**
+ * Tendril's code as it runs in production: the compiled dist/ (built by `npm ci`), so that the
+ * TypeScript loader's per-call overhead is not charged to the server; the sources when not built.
+ */
+export const SERVER_CODE = existsSync(new URL('../dist/ipc/index.js', import.meta.url)) ? 'dist' : 'src';
+const { Configuration } = (await import(
+  `../${SERVER_CODE}/config/index.js`
+)) as typeof import('../src/config/index.js');
+const {
   buildPolicyIndex,
   ConfigurationService,
-  IpcServer,
+  IpcServer: Server,
   OperationRegistry,
   policyAuthorizer,
-  PubSubBroker,
-} from '../src/ipc/index.js';
+  PubSubBroker: Broker,
+} = (await import(`../${SERVER_CODE}/ipc/index.js`)) as typeof import('../src/ipc/index.js');
 
 const codec = new EventStreamCodec(toUtf8, fromUtf8);
 const i32 = (value: number) => ({ type: 'integer' as const, value });
@@ -29,7 +41,7 @@ export const blob = (n: number) => ({ data: 'x'.repeat(Math.max(0, n - 11)) });
  * Answers Connect with an accepted ConnectAck and every request at once with `{operation}Response`;
  * the body is `bodies[operation]` or `{}`, so responses are as large as Tendril's.
  */
-export function minimalServer(path: string, bodies: () => Map<string, Buffer>): Promise<Server> {
+export function minimalServer(path: string, bodies: () => Map<string, Buffer>): Promise<NetServer> {
   const server = createServer((sock) => {
     let buf: Buffer = Buffer.alloc(0);
     sock.on('data', (d: Buffer) => {
@@ -77,12 +89,12 @@ export async function startBenchServers(dir: string, queueLength: number): Promi
     services: { Publisher: { configuration: Object.assign({}, ...SIZES.map(configFor)) } },
   });
   const registry = new OperationRegistry();
-  const broker = new PubSubBroker().register(registry);
+  const broker = new Broker().register(registry);
   const configuration = new ConfigurationService({ config }).register(registry);
   const tokens = new Map([['PUB', 'Publisher']]);
   for (let i = 0; i < 10; i++) tokens.set(`SUB${i}`, 'Subscriber');
   const allow = { operations: ['*'], resources: ['bench/*'] };
-  const server = new IpcServer({
+  const server = new Server({
     socketPath: join(dir, 'ipc.socket'),
     authenticate: (t) => tokens.get(t),
     authorize: policyAuthorizer(
@@ -114,11 +126,21 @@ export async function startBenchServers(dir: string, queueLength: number): Promi
 
 /** Messages between the benchmark and the server process. */
 export type ServerRequest =
-  { type: 'bodies'; bodies: [string, string][] } | { type: 'stats' } | { type: 'close' };
+  { type: 'bodies'; bodies: [string, string][] } | { type: 'stats' } | { type: 'memory' } | { type: 'close' };
 export type ServerReply =
   | { type: 'ready'; socketPath: string; floorPath: string }
   | { type: 'ok' }
-  | { type: 'stats'; droppedEvents: number };
+  | { type: 'stats'; droppedEvents: number }
+  | { type: 'memory'; bytes: number; subscriptions: number };
+
+/** Heap plus array buffers after a forced full GC. */
+export function memoryAfterGc(): number {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  for (let i = 0; i < 3; i++) gc();
+  const m = process.memoryUsage();
+  return m.heapUsed + m.arrayBuffers;
+}
 
 if (process.send && process.argv[1]?.endsWith('ipc-servers.ts')) {
   const [dir, n] = process.argv.slice(2);
@@ -130,6 +152,8 @@ if (process.send && process.argv[1]?.endsWith('ipc-servers.ts')) {
       reply({ type: 'ok' });
     } else if (m.type === 'stats')
       reply({ type: 'stats', droppedEvents: servers.server.stats().droppedEvents });
+    else if (m.type === 'memory')
+      reply({ type: 'memory', bytes: memoryAfterGc(), subscriptions: servers.broker.subscriptionCount });
     else if (m.type === 'close') void servers.close().then(() => process.exit(0));
   });
   reply({ type: 'ready', socketPath: servers.server.socketPath, floorPath: servers.floorPath });

@@ -2,20 +2,18 @@
 // beside a floor measured in the same run: the same client against a minimal server that answers
 // every request at once with a response of the same size (no service layer, no authorization).
 // Both servers run in a child process, apart from the clients, as the nucleus runs apart from its
-// components; the memory figure measures the server in this process.
+// components, and the subscribers in another; the memory figure is the server process's heap.
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { io } from 'aws-crt';
 import { greengrasscoreipc } from 'aws-iot-device-sdk-v2';
-import { until } from '../test/integration/ipc/harness.js';
 import { frame, RawPeer, str } from '../test/integration/ipc/raw.js';
 import type { BenchFigure, BenchSuite } from './harness.js';
-import { blob, SIZES, startBenchServers, type ServerReply, type ServerRequest } from './ipc-servers.js';
+import type { SubscriberReply } from './ipc-subscribers.js';
+import { blob, SIZES, type ServerReply, type ServerRequest } from './ipc-servers.js';
 
 type Client = greengrasscoreipc.Client;
 const sizeName = (n: number) => (n >= 1024 ? `${n / 1024} KB` : `${n} B`);
@@ -84,15 +82,6 @@ async function pipelined(n: number, window: number, call: (i: number) => Promise
 
 const publish = (c: Client, topic: string, message: object) =>
   c.publishToTopic({ topic, publishMessage: { jsonMessage: { message } } });
-
-/** Heap plus array buffers after a forced full GC. */
-function memoryAfterGc(): number {
-  setFlagsFromString('--expose-gc');
-  const gc = runInNewContext('gc') as () => void;
-  for (let i = 0; i < 3; i++) gc();
-  const m = process.memoryUsage();
-  return m.heapUsed + m.arrayBuffers;
-}
 
 async function stopChild(child: ChildProcess): Promise<void> {
   const exited = new Promise((r) => child.once('exit', r));
@@ -191,21 +180,15 @@ const suite: BenchSuite = {
         publish(floorClient, 'bench/stream', blob(1024)),
       );
       for (const subscribers of [1, 10]) {
-        const clients: Client[] = [];
-        let delivered = 0;
         const expected = nThroughput * subscribers;
-        let allIn: () => void = () => {};
-        const done = new Promise<void>((r) => (allIn = r));
-        for (let i = 0; i < subscribers; i++) {
-          const c = sdkClient(socketPath, `SUB${i}`);
-          await c.connect();
-          clients.push(c);
-          const op = c.subscribeToTopic({ topic: 'bench/stream' });
-          op.on('message', () => {
-            if (++delivered === expected) allIn();
-          });
-          await op.activate();
-        }
+        const subs = fork(
+          fileURLToPath(new URL('./ipc-subscribers.ts', import.meta.url)),
+          [socketPath, String(subscribers), String(expected)],
+          { execArgv: ['--import', 'tsx'] },
+        );
+        const next = () => new Promise<SubscriberReply>((r) => subs.once('message', r));
+        if ((await next()).type !== 'ready') throw new Error('the subscriber process did not start');
+        const done = next();
         const t0 = process.hrtime.bigint();
         await pipelined(nThroughput, 64, () => publish(pub, 'bench/stream', blob(1024)));
         await done;
@@ -213,9 +196,12 @@ const suite: BenchSuite = {
         const stats = await ask({ type: 'stats' });
         if (stats.type === 'stats' && stats.droppedEvents > 0)
           throw new Error(`subscribers dropped ${stats.droppedEvents} events`);
-        for (const c of clients) await c.close();
+        const exited = new Promise((r) => subs.once('exit', r));
+        subs.send('close');
+        await exited;
         // The issue's target reads against delivered messages/s; publishes/s (delivered divided by
         // the subscriber count) is reported beside it so that the fan-out cost per publish shows.
+        // The subscribers run in a process apart from the publisher, as components do.
         const fanOut = `PublishToTopic 1 KB -> ${subscribers} subscriber${subscribers > 1 ? 's' : ''}, 64 in flight`;
         figures.push(
           figure(
@@ -239,20 +225,20 @@ const suite: BenchSuite = {
       }
       await pub.close();
       await floorClient.close();
-      await stopChild(child);
-
-      // ---- in this process for the memory figures ----
-      const { server, broker, tokens, close } = await startBenchServers(dir, nThroughput);
-
-      // ---- server memory per 1,000 subscriptions (raw peers: no client library in this heap) ----
+      // ---- server memory per 1,000 subscriptions, measured in the server's process (raw peers) ----
       const SUBS = 1000;
-      const token = [...tokens.entries()].find(([, c]) => c === 'Subscriber')![0];
+      const token = 'SUB0';
+      const serverMemory = async () => {
+        const r = await ask({ type: 'memory' });
+        if (r.type !== 'memory') throw new Error(`unexpected ${JSON.stringify(r)}`);
+        return r;
+      };
       const memoryPer1000 = async (filter: (peer: number, i: number) => string): Promise<number> => {
         await new Promise((r) => setTimeout(r, 200));
-        const before = memoryAfterGc();
+        const before = (await serverMemory()).bytes;
         const peers: RawPeer[] = [];
         for (let p = 0; p < SUBS / 100; p++) {
-          const peer = await RawPeer.open(server.socketPath);
+          const peer = await RawPeer.open(socketPath);
           await peer.handshake(token);
           for (let i = 1; i <= 100; i++) {
             const topic = filter(p, i);
@@ -270,12 +256,13 @@ const suite: BenchSuite = {
           peer.messages.length = 0;
           peers.push(peer);
         }
-        if (broker.subscriptionCount !== SUBS)
-          throw new Error(`expected ${SUBS} subscriptions, got ${broker.subscriptionCount}`);
-        const after = memoryAfterGc();
+        const after = await serverMemory();
+        if (after.subscriptions !== SUBS)
+          throw new Error(`expected ${SUBS} subscriptions, got ${after.subscriptions}`);
         for (const p of peers) p.destroy();
-        await until(() => broker.subscriptionCount === 0);
-        return (after - before) / 1024;
+        for (let i = 0; i < 200 && (await serverMemory()).subscriptions > 0; i++)
+          await new Promise((r) => setTimeout(r, 10));
+        return (after.bytes - before) / 1024;
       };
       // a first round, discarded: the fresh server's one-time allocations (pools, compiled code,
       // shapes) are not per-subscription costs
@@ -293,7 +280,7 @@ const suite: BenchSuite = {
         unit: 'KB',
         better: 'lower',
       });
-      await close();
+      await stopChild(child);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
