@@ -153,15 +153,16 @@ const family: FaultFamily = {
       const others = () => componentProcesses(dev.root).filter((p) => p !== probePid);
 
       for (const h of HOSTILES) {
-        const name = `${prefix}${h.short}`;
         const fault = ctx.fault(h.fault, h.expect);
         // idle and faulty windows alternate, so that the load of the machine hits both alike
         const idle: number[] = [];
         const during: number[] = [];
+        let seconds = 0;
         for (let rep = 0; rep < reps; rep++) {
+          const name = `${prefix}${h.short}${rep}`; // a fresh name: its own log file and cgroup
           idle.push(...(await timed()));
           const ok = await fault.inject(async () => {
-            const version = `1.${rep}.0`;
+            const version = '1.0.0';
             const d = await dev.deploy({
               recipes: [recipe(name, version, h.run)],
               merge: [`${name}=${version}`],
@@ -173,6 +174,7 @@ const family: FaultFamily = {
             );
             await h.active(dev, name, others);
             during.push(...(await timed()));
+            seconds += windowMs / 1000;
             dev.nucleus.assertAlive();
             await h.after?.(dev, name, fault, others);
             const t0 = Date.now();
@@ -203,24 +205,26 @@ const family: FaultFamily = {
         if (during.length > 0) {
           idle.sort((a, b) => a - b);
           during.sort((a, b) => a - b);
-          const [p50, p99] = [percentile(during, 50), percentile(during, 99)];
+          const what = (n: number) => `${n} calls in ${seconds} s`;
           const base = (p: number) => ({
-            name: `idle p${p} (${idle.length} calls)`,
+            name: `idle p${p} (${what(idle.length)})`,
             value: percentile(idle, p),
           });
+          for (const p of [50, 99])
+            ctx.figure({
+              name: `IPC round trip p${p} with ${h.fault} (${what(during.length)})`,
+              value: percentile(during, p),
+              unit: 'ms',
+              baseline: base(p),
+              ...(p === 99
+                ? { bound: '<= 10x idle p99', within: percentile(during, 99) <= 10 * base(99).value }
+                : {}),
+            });
           ctx.figure({
-            name: `IPC round trip p50 with ${h.fault} (${during.length} calls)`,
-            value: p50,
+            name: `IPC round trip, slowest call with ${h.fault}`,
+            value: during.at(-1)!,
             unit: 'ms',
-            baseline: base(50),
-          });
-          ctx.figure({
-            name: `IPC round trip p99 with ${h.fault} (${during.length} calls)`,
-            value: p99,
-            unit: 'ms',
-            baseline: base(99),
-            bound: '<= 10x idle p99',
-            within: p99 <= 10 * percentile(idle, 99),
+            baseline: { name: 'idle slowest', value: idle.at(-1)! },
           });
         }
       }

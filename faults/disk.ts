@@ -39,6 +39,7 @@ function du(dir: string): number {
     if (e.isFile()) n += statSync(join(e.parentPath ?? e.path, e.name)).size;
   return n;
 }
+const engineRetries = (rig: Rig) => rig.nucleus.log().split('deployment engine: ENOSPC').length - 1;
 const enospcLines = (rig: Rig) =>
   rig.nucleus
     .log()
@@ -144,12 +145,13 @@ const family: FaultFamily = {
         const okDownload = await download.inject(async () => {
           const previous = rig.current;
           const free0 = freeBytes(mnt);
+          const retries0 = engineRetries(rig);
           const d = await rig.deployNew({ artifactBytes: 64 * 2 ** 20 });
           const downloads = join(rig.root, 'packages', '.downloads');
           const outcome = await settle(rig, d, previous, wait).catch((e: Error) => {
             // evidence, then what an operator would do so that the next faults start from a usable device
             const left = du(downloads);
-            const retries = rig.nucleus.log().split('deployment engine: ENOSPC').length - 1;
+            const retries = engineRetries(rig) - retries0;
             rmSync(downloads, { recursive: true, force: true });
             throw new Error(
               `${e.message}; ${Math.round(left / 2 ** 20)} MiB of partial download left in packages/.downloads, ` +
@@ -184,6 +186,7 @@ const family: FaultFamily = {
         const okConfig = await config.inject(async () => {
           const previous = rig.current;
           const enospc0 = enospcLines(rig);
+          const retries0 = engineRetries(rig);
           const d = await rig.deployNew({ installSeconds: 1 });
           const snapshot = join(
             rig.root,
@@ -204,7 +207,7 @@ const family: FaultFamily = {
               (t) => (t.tornTail ? 'torn at its end (a line cut short)' : 'intact'),
               (err: Error) => `unreadable (${err.message})`,
             );
-            const retries = rig.nucleus.log().split('deployment engine: ENOSPC').length - 1;
+            const retries = engineRetries(rig) - retries0;
             await rig.nucleus.stop();
             await rig.nucleus.start();
             const after = await settle(rig, d, previous, wait).then(

@@ -85,9 +85,10 @@ export class Fault {
     this.samples.set(name, m);
     this.record.measured = [...this.samples].map(([n, { unit: u, values: v }]) => {
       const mean = v.reduce((a, b) => a + b, 0) / v.length;
+      const unit = u ? ` ${u}` : '';
       return v.length === 1
-        ? `${n}: ${fmt(v[0])} ${u}`
-        : `${n}: ${fmt(Math.min(...v))}/${fmt(mean)}/${fmt(Math.max(...v))} ${u} (min/mean/max of ${v.length})`;
+        ? `${n}: ${fmt(v[0])}${unit}`
+        : `${n}: ${fmt(Math.min(...v))}/${fmt(mean)}/${fmt(Math.max(...v))}${unit} (min/mean/max of ${v.length})`;
     });
   }
 
