@@ -37,6 +37,7 @@ const ACCEPTED_BY = 'AcceptedBy';
 export class StatusOutbox {
   private last = 0;
   private flushing: Promise<number> | undefined;
+  private again: Promise<number> | undefined;
 
   constructor(
     private readonly store: ConfigStore,
@@ -70,10 +71,20 @@ export class StatusOutbox {
 
   /**
    * Delivers stored statuses in order [DP-69]; stops at the first refusal. Resolves with the number
-   * of entries fully delivered and removed. Concurrent calls share one flush.
+   * of entries fully delivered and removed. Flushes never overlap: a call during a flush gets one
+   * more pass after it (shared by every call meanwhile), since that flush may have started before
+   * the caller's status was stored.
    */
   flush(): Promise<number> {
-    this.flushing ??= this.flushOnce().finally(() => {
+    if (this.flushing) {
+      const next = () => {
+        this.again = undefined;
+        return this.flush();
+      };
+      this.again ??= this.flushing.then(next, next);
+      return this.again;
+    }
+    this.flushing = this.flushOnce().finally(() => {
       this.flushing = undefined;
     });
     return this.flushing;

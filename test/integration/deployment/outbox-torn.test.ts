@@ -24,7 +24,7 @@ const status = (id: string, s: 'IN_PROGRESS' | 'SUCCEEDED'): ProcessedDeployment
   DeploymentRootPackages: ['A'],
 });
 
-describe('status outbox after a crash inside a record', () => {
+describe('status outbox: a crash inside a record, overlapping flushes', () => {
   let root: string;
   afterEach(() => rmSync(root, { recursive: true, force: true }));
 
@@ -51,6 +51,32 @@ describe('status outbox after a crash inside a record', () => {
     const outbox = new StatusOutbox(store, [history]);
     expect(outbox.pending().map((p) => p.key)[0]).to.equal('1000');
     expect(await outbox.flush()).to.equal(2);
+    expect(delivered).to.deep.equal(['d1 IN_PROGRESS', 'd1 SUCCEEDED']);
+    expect(outbox.pending()).to.deep.equal([]);
+    await store.close();
+  });
+
+  it('[DP-64][DP-69] a flush asked for while one is under way delivers the status stored meanwhile', async () => {
+    root = mkdtempSync(path.join(tmpdir(), 'tendril-outbox-'));
+    const store = await ConfigStore.open({ root, effectiveConfigDebounceMs: 0 });
+    const delivered: string[] = [];
+    let release!: () => void;
+    const slow = new Promise<void>((r) => (release = r));
+    const jobs = {
+      name: 'jobs',
+      report: async (s: ProcessedDeployment) => {
+        if (s.DeploymentStatus === 'IN_PROGRESS') await slow; // the broker is slow to answer
+        delivered.push(`${s.DeploymentId} ${s.DeploymentStatus}`);
+        return true;
+      },
+    };
+    const outbox = new StatusOutbox(store, [jobs]);
+    await outbox.record(status('d1', 'IN_PROGRESS'));
+    const first = outbox.flush(); // the engine's flush at IN_PROGRESS, still delivering
+    await outbox.record(status('d1', 'SUCCEEDED')); // the deployment ended meanwhile
+    const second = outbox.flush();
+    release();
+    await Promise.all([first, second]);
     expect(delivered).to.deep.equal(['d1 IN_PROGRESS', 'd1 SUCCEEDED']);
     expect(outbox.pending()).to.deep.equal([]);
     await store.close();
