@@ -44,7 +44,7 @@ for (const file of files) {
     [
       `### ${suite.title}`,
       '',
-      `Measured ${new Date().toISOString().slice(0, 10)}${values.quick ? ' with --quick' : ''}.`,
+      `Measured ${new Date().toISOString().slice(0, 10)}${values.quick ? ' with --quick' : ''} on ${cpus()[0]?.model ?? 'unknown cpu'}, ${cpus().length} cores.`,
       '',
       '| figure | value | floor (same run) | ratio to floor | target |',
       '|---|---|---|---|---|',
@@ -53,6 +53,7 @@ for (const file of files) {
   );
 }
 
+// Sections kept from an earlier run (--only) say on which machine they were measured.
 const cpu = cpus()[0]?.model ?? 'unknown cpu';
 const header = [
   '# Benchmark results',
