@@ -1,6 +1,7 @@
 // The client side of bench/artifact.bench.ts, in a process of its own (as the nucleus is apart from
 // the cloud): `node --import tsx bench/artifact-client.ts MODE` prints "ready", reads one JSON line
-// {url, file?, digest?}, fetches the URL and prints {ms} (elapsed inside this process), then exits.
+// {url, file?, digest?}, fetches the URL and prints {ms, cpuMs} (elapsed, and user+sys CPU of all its
+// threads, inside this process), then exits.
 // The parent samples this process's RSS meanwhile. Modes:
 //   raw         node:http(s) GET, body bytes dropped (the floor)
 //   raw-sha256  node:http(s) GET, body bytes hashed with SHA-256 and dropped (the floor plus the hash)
@@ -42,6 +43,7 @@ const lines = createInterface({ input: process.stdin });
 process.stdout.write('ready\n');
 const job = JSON.parse((await lines[Symbol.asyncIterator]().next()).value as string) as Job;
 const t0 = process.hrtime.bigint();
+const cpu0 = process.cpuUsage();
 if (mode === 'raw' || mode === 'raw-sha256') await rawGet(job.url, mode === 'raw-sha256');
 else if (mode === 'raw-disk') await rawGet(job.url, false, job.file!);
 else if (mode === 'download') {
@@ -54,5 +56,7 @@ else if (mode === 'download') {
   });
   if (outcome !== 'downloaded') throw new Error(`downloadArtifact said ${outcome}`);
 } else throw new Error(`unknown mode ${mode}`);
-process.stdout.write(JSON.stringify({ ms: Number(process.hrtime.bigint() - t0) / 1e6 }) + '\n');
+const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+const cpu = process.cpuUsage(cpu0); // every thread of this process: the writes run on the thread pool
+process.stdout.write(JSON.stringify({ ms, cpuMs: (cpu.user + cpu.system) / 1000 }) + '\n');
 process.exit(0);

@@ -89,6 +89,8 @@ async function upload(cloud: LocalCloud, file: string): Promise<void> {
 
 interface ClientRun {
   ms: number;
+  /** user + sys CPU of the client process, all threads. */
+  cpuMs: number;
   /** Peak RSS during the fetch minus RSS just before it, MB. */
   rssGrowth: number;
 }
@@ -132,8 +134,8 @@ async function runClient(
     await sleep(20);
   }
   if ((await exited) !== 0) throw new Error(`bench: the ${mode} client failed`);
-  const result = JSON.parse(out.split('\n')[1]) as { ms: number };
-  return { ms: result.ms, rssGrowth: peak - base };
+  const result = JSON.parse(out.split('\n')[1]) as { ms: number; cpuMs: number };
+  return { ms: result.ms, cpuMs: result.cpuMs, rssGrowth: peak - base };
 }
 
 /** curl's own transfer time of `url` to `out` (a native floor), or undefined without curl. */
@@ -324,6 +326,15 @@ const suite: BenchSuite = {
             better: 'higher',
           }),
         );
+        // CPU per GiB does not depend on what else the machine runs, unlike MB/s.
+        const cpu = (k: Mode) => best(runs[k].map((r) => r.cpuMs)) / 1000 / (mb / 1024);
+        figures.push({
+          name: `downloadArtifact CPU per GiB (${scheme}; user+sys of all its threads, best round; the raw GET alone: ${cpu('raw').toFixed(2)} s, piped to a file: ${cpu('raw-disk').toFixed(2)} s)`,
+          value: cpu('download'),
+          unit: 's',
+          floor: { name: 'the raw GET with SHA-256 of the body, dropped', value: cpu('raw-sha256') },
+          better: 'lower',
+        });
         figures.push({
           name: `downloadArtifact process RSS growth (${scheme}; peak during the download - before, worst of ${rounds})`,
           value: Math.max(...runs.download.map((r) => r.rssGrowth)),
