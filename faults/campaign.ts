@@ -10,6 +10,7 @@ import hostile from './hostile.js';
 import kill9 from './kill9.js';
 import network from './network.js';
 import type { FaultFamily } from './lib/family.js';
+import { processesWith } from '../test/support/daemon.js';
 import { onInterrupt } from './lib/proc.js';
 import { Fault, type FaultRecord, type Figure } from './lib/report.js';
 
@@ -36,6 +37,13 @@ export async function runFamily(
   const t0 = Date.now();
   let error: string | undefined;
   const removeDir = () => {
+    // after an interruption: component processes a nucleus could not stop in time go too
+    for (const pid of processesWith(dir))
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
     if (!process.env.KEEP_FAULT_DIRS) rmSync(dir, { recursive: true, force: true });
   };
   onInterrupt.add(removeDir);

@@ -23,7 +23,7 @@ process.once('exit', () => {
 export const onInterrupt = new Set<() => void>();
 
 /** SIGTERM to every child still running (a nucleus stops its components), SIGKILL after `graceMs`. */
-export async function stopChildren(graceMs = 10_000): Promise<void> {
+export async function stopChildren(graceMs = 60_000): Promise<void> {
   const live = [...children].filter((c) => c.exitCode === null && c.signalCode === null);
   for (const c of live) c.kill('SIGTERM');
   const timer = setTimeout(() => live.forEach((c) => c.kill('SIGKILL')), graceMs);
