@@ -14,7 +14,6 @@ import {
   CreateComponentVersionCommand,
   CreateDeploymentCommand,
   GetCoreDeviceCommand,
-  GreengrassV2Client,
   ListEffectiveDeploymentsCommand,
 } from '@aws-sdk/client-greengrassv2';
 import { execFile, spawn } from 'node:child_process';
@@ -41,9 +40,9 @@ import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import yaml from 'js-yaml';
 import { DataPlaneClient } from '../src/iot/index.js';
-import { createLocalCloud, LocalCa, type LocalCloud } from '../src/localcloud/index.js';
+import { LocalCa, type LocalCloud } from '../src/localcloud/index.js';
 import type { BenchFigure, BenchSuite } from './harness.js';
-import { msSince, nowNs, repo, rssMb, sleep, stopChild, tendrilArgs } from './util.js';
+import { msSince, nowNs, repo, rssMb, sleep, startBenchCloud, stopChild, tendrilArgs } from './util.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -196,17 +195,7 @@ const suite: BenchSuite = {
     const figures: BenchFigure[] = [];
     const emit = process.emitWarning;
     process.emitWarning = (() => {}) as typeof process.emitWarning;
-    const cloud = await createLocalCloud({
-      dataDir: join(dir, 'cloud'),
-      host: '127.0.0.1',
-      port: 0,
-      log: () => {},
-    });
-    const gg = new GreengrassV2Client({
-      endpoint: cloud.endpoint,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
-    });
+    const { cloud, gg } = await startBenchCloud(dir);
     let client: DataPlaneClient | undefined;
     let daemon: ReturnType<typeof spawn> | undefined;
     let front: Awaited<ReturnType<typeof httpsFront>> | undefined;

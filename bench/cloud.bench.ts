@@ -15,10 +15,10 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import yaml from 'js-yaml';
-import { createLocalCloud, type LocalCloud } from '../src/localcloud/index.js';
+import type { LocalCloud } from '../src/localcloud/index.js';
 import { Nucleus } from '../src/nucleus/index.js';
 import type { BenchFigure, BenchSuite } from './harness.js';
-import { msSince, nowNs, sleep } from './util.js';
+import { msSince, nowNs, sleep, startBenchCloud } from './util.js';
 
 const THING = 'bench-core';
 const GROUP = 'bench-fleet';
@@ -105,17 +105,7 @@ function expectOk(what: string, status: string): void {
 }
 
 async function rig(dir: string, max: number): Promise<Rig> {
-  const cloud = await createLocalCloud({
-    dataDir: join(dir, 'cloud'),
-    host: '127.0.0.1',
-    port: 0,
-    log: () => {},
-  });
-  const gg = new GreengrassV2Client({
-    endpoint: cloud.endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
-  });
+  const { cloud, gg } = await startBenchCloud(dir);
   try {
     for (let i = 0; i < max; i++)
       await gg.send(new CreateComponentVersionCommand({ inlineRecipe: Buffer.from(recipe(i)) }));

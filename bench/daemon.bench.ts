@@ -3,12 +3,11 @@
 // components over a window after warm-up; the floor is a bare `node` process measured in the same run
 // (its start time, and its memory and CPU sampled over the same windows). Then the cost of the cloud
 // connection: the idle daemon's PSS without cloud configuration and provisioned against the local cloud.
-import { GetCoreDeviceCommand, GreengrassV2Client } from '@aws-sdk/client-greengrassv2';
+import { GetCoreDeviceCommand } from '@aws-sdk/client-greengrassv2';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLocalCloud } from '../src/localcloud/index.js';
 import type { BenchFigure, BenchSuite } from './harness.js';
 import {
   awsCrtMapped,
@@ -28,6 +27,7 @@ import {
   tendrilArgs,
   TICKS_PER_SECOND,
   waitUntil,
+  startBenchCloud,
 } from './util.js';
 
 interface ColdStart {
@@ -108,17 +108,7 @@ async function cloudConnection(dir: string, quick: boolean): Promise<BenchFigure
   const everyMs = quick ? 2000 : 5000;
   const emit = process.emitWarning;
   process.emitWarning = (() => {}) as typeof process.emitWarning; // the SDK's Node 22 notice
-  const cloud = await createLocalCloud({
-    dataDir: join(dir, 'cloud'),
-    host: '127.0.0.1',
-    port: 0,
-    log: () => {},
-  });
-  const gg = new GreengrassV2Client({
-    endpoint: cloud.endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
-  });
+  const { cloud, gg } = await startBenchCloud(dir);
   const children: ChildProcess[] = [];
   try {
     const pssDir = join(dir, 'pss');

@@ -5,6 +5,8 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { GreengrassV2Client } from '@aws-sdk/client-greengrassv2';
+import { createLocalCloud, type LocalCloud } from '../src/localcloud/index.js';
 
 export const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -155,4 +157,20 @@ export async function bareNode(): Promise<{ startMs: number; rss: number; pss: n
   const m = memory(child.pid!);
   await stopChild(child);
   return { startMs, ...m };
+}
+
+/** A local cloud in DIR/cloud on a free port, and the unmodified SDK client pointed at it. */
+export async function startBenchCloud(dir: string): Promise<{ cloud: LocalCloud; gg: GreengrassV2Client }> {
+  const cloud = await createLocalCloud({
+    dataDir: join(dir, 'cloud'),
+    host: '127.0.0.1',
+    port: 0,
+    log: () => {},
+  });
+  const gg = new GreengrassV2Client({
+    endpoint: cloud.endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
+  });
+  return { cloud, gg };
 }
