@@ -85,32 +85,63 @@ export class RotatingFileWriter {
 
   /** Appends `text` (the caller supplies line ends), rotating first when needed. */
   write(text: string): void {
-    try {
-      this.append(this.torn ? `\n${text}` : text);
-      this.torn = false;
-    } catch {
-      this.lost++;
-      this.torn = true;
+    this.writeLines([text]);
+  }
+
+  /**
+   * Appends records (each with its line end) with one write per file they land in: a batch that
+   * would grow the file past `fileSizeKB` is cut between records and the rest goes to the next
+   * file, so a record never straddles two files.
+   */
+  writeLines(records: readonly string[]): void {
+    let from = 0;
+    while (from < records.length) {
       try {
-        this.close(); // reopened (and its size read again) by the next write
+        from = this.appendSome(records, from);
+        this.torn = false;
       } catch {
-        /* the descriptor is gone either way */
+        this.lost += records.length - from;
+        this.torn = true;
+        try {
+          this.close(); // reopened (and its size read again) by the next write
+        } catch {
+          /* the descriptor is gone either way */
+        }
+        return;
       }
     }
   }
 
-  private append(text: string): void {
-    const bytes = Buffer.from(text, 'utf8');
+  /** Writes the records from `from` on that fit the active file (rolling it first when due). */
+  private appendSome(records: readonly string[], from: number): number {
     const key = hourKey(this.now());
     this.open(key);
-    if (this.size > 0 && (key !== this.period || this.size + bytes.length > this.maxBytes)) {
+    if (this.size > 0 && key !== this.period) {
       this.roll();
       this.open(key);
     }
     this.period = key;
+    // the last failed write may have left a line without its end: this one starts a new line
+    let text = this.torn ? '\n' : '';
+    let bytes = text.length;
+    let to = from;
+    while (to < records.length) {
+      const n = Buffer.byteLength(records[to], 'utf8');
+      // a record longer than a whole file still goes alone into a fresh one
+      if (this.size + bytes + n > this.maxBytes && (to > from || this.size > 0)) break;
+      bytes += n;
+      to++;
+    }
+    if (to === from) {
+      this.roll();
+      return from;
+    }
+    text += to === from + 1 ? records[from] : records.slice(from, to).join('');
+    const buf = Buffer.from(text, 'utf8');
     let off = 0;
-    while (off < bytes.length) off += fs.writeSync(this.fd as number, bytes, off);
-    this.size += bytes.length;
+    while (off < buf.length) off += fs.writeSync(this.fd as number, buf, off);
+    this.size += buf.length;
+    return to;
   }
 
   /** Rolled files of this log, oldest first. */
