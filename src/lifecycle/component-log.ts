@@ -19,6 +19,9 @@ export interface ComponentLogOptions {
   now?: () => number;
 }
 
+/** Stands for the message when the line format of a batch is taken apart (never in a name). */
+const SENTINEL = '\u0000tendril-line\u0000';
+
 /** The thread name the reference prints for process output lines. */
 export const OUTPUT_THREAD = 'Copier';
 
@@ -56,6 +59,30 @@ export class ComponentLog {
       line,
       { scriptName, ...contexts },
       OUTPUT_THREAD,
+    );
+  }
+
+  /**
+   * Lines of process output from one stream, each formatted as `output` formats it (one timestamp
+   * for the batch) and written with one write per log file they land in [LC-86, LC-93].
+   */
+  outputLines(stream: 'stdout' | 'stderr', lines: readonly string[], scriptName: string): void {
+    const timestamp = this.now();
+    const record = (message: string) =>
+      formatText({
+        timestamp,
+        level: stream === 'stdout' ? 'INFO' : 'WARN',
+        thread: OUTPUT_THREAD,
+        loggerName: this.component,
+        eventType: stream,
+        message,
+        contexts: { scriptName },
+      });
+    // A non-empty message is printed whole between the same head and tail: take them from the
+    // format itself once per batch, rather than formatting every line (an empty one skips a part).
+    const [head, tail] = record(SENTINEL).split(SENTINEL);
+    this.writer.writeLines(
+      lines.map((line) => (line === '' ? `${record(line)}\n` : `${head}${line}${tail}\n`)),
     );
   }
 
@@ -113,10 +140,21 @@ export class ComponentLogs {
   }
 }
 
-/** Routes launcher output lines into the component logs [LC-86]. */
+interface StepRef {
+  component: string;
+  step: string;
+}
+
+/** Routes launcher output lines into the component logs [LC-86]; `batch` takes a run of lines. */
 export function componentLogOutput(
   logs: ComponentLogs,
-): (launch: { component: string; step: string }, stream: 'stdout' | 'stderr', line: string) => void {
-  return (launch, stream, line) =>
-    logs.get(launch.component).output(stream, line, scriptNameOf(launch.component, launch.step));
+): ((launch: StepRef, stream: 'stdout' | 'stderr', line: string) => void) & {
+  batch: (launch: StepRef, stream: 'stdout' | 'stderr', lines: string[]) => void;
+} {
+  const scriptName = (launch: StepRef) => scriptNameOf(launch.component, launch.step);
+  const one = (launch: StepRef, stream: 'stdout' | 'stderr', line: string) =>
+    logs.get(launch.component).output(stream, line, scriptName(launch));
+  const batch = (launch: StepRef, stream: 'stdout' | 'stderr', lines: string[]) =>
+    logs.get(launch.component).outputLines(stream, lines, scriptName(launch));
+  return Object.assign(one, { batch });
 }
