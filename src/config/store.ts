@@ -23,7 +23,16 @@ export interface OpenConfigStoreOptions {
   /** Delay before rewriting effectiveConfig.yaml after a change (default 1000 ms); 0 disables the rewrite. */
   effectiveConfigDebounceMs?: number;
   onError?: (err: unknown) => void;
+  /**
+   * How long sync() keeps waiting for the tlog writer's retries when a write fails (a full disk
+   * that frees up) before it rejects (default 10 s); the lines stay queued either way.
+   */
+  syncRetryMs?: number;
+  /** Called for each failed tlog write (its lines are kept and retried after `retryInMs`). */
+  onWriteError?: (err: unknown, retryInMs: number) => void;
 }
+
+export const DEFAULT_SYNC_RETRY_MS = 10_000;
 
 /** Where the boot-time config came from. */
 export type ConfigSource =
@@ -47,6 +56,7 @@ export class ConfigStore {
     private readonly writer: TlogWriter,
     private readonly debounceMs: number,
     private readonly onError: (err: unknown) => void,
+    private readonly syncRetryMs: number = DEFAULT_SYNC_RETRY_MS,
   ) {
     config.onChange((kind, node) => {
       const line = lineForChange(kind, node);
@@ -107,6 +117,7 @@ export class ConfigStore {
       maxEntries: opts.maxTlogEntries,
       dump: () => dumpTlog(config),
       onCompactionError: onError,
+      onWriteError: opts.onWriteError,
     });
     const store = new ConfigStore(
       config,
@@ -115,6 +126,7 @@ export class ConfigStore {
       writer,
       opts.effectiveConfigDebounceMs ?? 1000,
       onError,
+      opts.syncRetryMs ?? DEFAULT_SYNC_RETRY_MS,
     );
     await store.writeEffectiveConfig();
     return store;
@@ -147,9 +159,20 @@ export class ConfigStore {
     return () => this.transactionEndListeners.delete(listener);
   }
 
-  /** Resolves when every change made so far is durable in the tlog. */
-  sync(): Promise<void> {
-    return this.writer.sync();
+  /**
+   * Resolves when every change made so far is durable in the tlog. When a write fails (disk full),
+   * waits for the writer's retries up to `syncRetryMs`, then rejects with the write's error; the
+   * change stays in memory and queued for the tlog.
+   */
+  async sync(): Promise<void> {
+    const deadline = Date.now() + this.syncRetryMs;
+    for (;;) {
+      try {
+        return await this.writer.sync();
+      } catch (e) {
+        if (this.closed || Date.now() >= deadline) throw e;
+      }
+    }
   }
 
   /** Newer-wins write [CF-03]; resolves (with whether it changed) once durable. */

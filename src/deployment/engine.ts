@@ -66,6 +66,7 @@ export class DeploymentEngine {
   private recording: Promise<void> = Promise.resolve();
   /** Set once a restart was requested: no further deployment runs in this nucleus. */
   private restarting = false;
+  private flushRetry: NodeJS.Timeout | undefined;
 
   constructor(private readonly o: DeploymentEngineOptions) {
     this.outbox = new StatusOutbox(o.store, o.reporters ?? []);
@@ -105,6 +106,8 @@ export class DeploymentEngine {
    * queued (with its rollback snapshot), to resume after the restart.
    */
   async stop(): Promise<void> {
+    clearTimeout(this.flushRetry);
+    this.flushRetry = undefined;
     this.abort?.abort();
     await this.loop;
     this.loop = undefined;
@@ -170,7 +173,15 @@ export class DeploymentEngine {
   async flushOutbox(): Promise<number> {
     await this.recording;
     return this.outbox.flush().catch((e: unknown) => {
-      this.o.log?.(`deployment status delivery: ${(e as Error).message}`);
+      // the store failed (a consumer's refusal is not an error): nothing else would flush again
+      this.o.log?.(`deployment status delivery: ${(e as Error).message}; retrying in 1 s`);
+      if (!this.flushRetry && this.loop && !this.abort?.signal.aborted) {
+        this.flushRetry = setTimeout(() => {
+          this.flushRetry = undefined;
+          void this.flushOutbox();
+        }, 1000);
+        this.flushRetry.unref();
+      }
       return 0;
     });
   }

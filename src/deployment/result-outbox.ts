@@ -91,6 +91,8 @@ export class StatusOutbox {
   }
 
   private async flushOnce(): Promise<number> {
+    // only what is on disk goes out: a status the tlog could not take yet (disk full) waits for it
+    await this.store.sync();
     let delivered = 0;
     for (const { key, status } of this.pending()) {
       const path = [...PROCESSED_DEPLOYMENTS_PATH, key];

@@ -42,7 +42,13 @@ export type DeploymentErrorCode =
   | 'COMPONENT_BOOTSTRAP_TIMEOUT'
   | 'NUCLEUS_RESTART_FAILURE'
   | 'MULTIPLE_NUCLEUS_RESOLVED_ERROR'
-  | 'LAUNCH_DIRECTORY_CORRUPTED';
+  | 'LAUNCH_DIRECTORY_CORRUPTED'
+  | 'DISK_SPACE_CRITICAL'
+  | 'ARTIFACT_DOWNLOAD_ERROR'
+  | 'ARTIFACT_CHECKSUM_MISMATCH'
+  | 'GREENGRASS_ARTIFACT_SIZE_NOT_FOUND'
+  | 'S3_GET_OBJECT_ACCESS_DENIED'
+  | 'MISSING_DOCKER_APPLICATION_MANAGER';
 
 /** [DP-67] */
 export type DeploymentErrorType =
@@ -97,7 +103,8 @@ export function failureCause(err: unknown): string {
   for (let e: unknown = err; e !== undefined && e !== null && !seen.has(e);) {
     seen.add(e);
     if (e instanceof Error) {
-      if (e.message) parts.push(e.message);
+      // a wrapper that repeats its cause's message adds nothing
+      if (e.message && e.message !== parts.at(-1)) parts.push(e.message);
       e = e.cause;
     } else {
       parts.push(String(e));

@@ -2,7 +2,12 @@
 // removed, tlog truncated), then wait for the services to converge. Shared by a failed activation and
 // by a failed nucleus update that the launcher rolled back (spec/config.md CF-99).
 import { waitForServices, lifecycleTargets, type ConvergeOutcome } from './activation.js';
-import { DeploymentError, type DeploymentResult } from './result.js';
+import {
+  DeploymentError,
+  type DeploymentErrorCode,
+  type DeploymentErrorType,
+  type DeploymentResult,
+} from './result.js';
 import { deploymentDir, restoreRollbackSnapshot } from './rollback.js';
 import { markActivation } from './task-progress.js';
 import { DEFAULT_BUILTIN_SERVICES } from './task-services.js';
@@ -84,7 +89,32 @@ export function convergeError(o: Exclude<ConvergeOutcome, { ok: true }>): Deploy
   );
 }
 
+/** Codes an artifact download fails with (ArtifactDownloadError.code) that the status carries [DP-66]. */
+const DOWNLOAD_CODES: Partial<Record<string, { code: DeploymentErrorCode; type: DeploymentErrorType }>> = {
+  DISK_SPACE_CRITICAL: { code: 'DISK_SPACE_CRITICAL', type: 'DEVICE_ERROR' },
+  ENOSPC: { code: 'DISK_SPACE_CRITICAL', type: 'DEVICE_ERROR' },
+  EDQUOT: { code: 'DISK_SPACE_CRITICAL', type: 'DEVICE_ERROR' },
+  ARTIFACT_DOWNLOAD_ERROR: { code: 'ARTIFACT_DOWNLOAD_ERROR', type: 'NETWORK_ERROR' },
+  ARTIFACT_CHECKSUM_MISMATCH: { code: 'ARTIFACT_CHECKSUM_MISMATCH', type: 'CLOUD_SERVICE_ERROR' },
+  GREENGRASS_ARTIFACT_SIZE_NOT_FOUND: {
+    code: 'GREENGRASS_ARTIFACT_SIZE_NOT_FOUND',
+    type: 'CLOUD_SERVICE_ERROR',
+  },
+  S3_GET_OBJECT_ACCESS_DENIED: { code: 'S3_GET_OBJECT_ACCESS_DENIED', type: 'PERMISSION_ERROR' },
+  MISSING_DOCKER_APPLICATION_MANAGER: {
+    code: 'MISSING_DOCKER_APPLICATION_MANAGER',
+    type: 'DEPENDENCY_ERROR',
+  },
+};
+
 export function asDeploymentError(e: unknown): DeploymentError {
   if (e instanceof DeploymentError) return e;
-  return new DeploymentError(e instanceof Error ? e.message : String(e), [], ['NUCLEUS_ERROR'], { cause: e });
+  const code = (e as { code?: unknown } | undefined)?.code;
+  const known = typeof code === 'string' ? DOWNLOAD_CODES[code] : undefined;
+  return new DeploymentError(
+    e instanceof Error ? e.message : String(e),
+    known ? [known.code] : [],
+    [known?.type ?? 'NUCLEUS_ERROR'],
+    { cause: e },
+  );
 }

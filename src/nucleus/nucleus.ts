@@ -86,14 +86,23 @@ export class Nucleus {
     const paths = createRootLayout(opts.root);
     const lock = acquireInstanceLock(paths.lockFile);
     let store: ConfigStore | undefined;
+    // the logger exists once the config is read; tlog trouble before that has no log to go to
+    let configLog: Logger | undefined;
     try {
       store = await ConfigStore.open({
         root: paths.root,
         initConfigFile: opts.initConfigFile,
         configFile: opts.configFile,
+        onError: (e) => configLog?.warn('config-write-failed', (e as Error).message),
+        onWriteError: (e, retryInMs) =>
+          configLog?.warn(
+            'config-tlog-write-failed',
+            `${(e as Error).message}; the changes are kept and written again in ${retryInMs} ms`,
+          ),
       });
       const settings = readNucleusSettings(store.config);
       const logs = new LogManager(parseLogConfig(settings.logging, defaultLogConfig(paths.logs)));
+      configLog = logs.logger('com.aws.greengrass.config.Configuration');
       const log = logs.logger('com.aws.greengrass.lifecyclemanager.Kernel');
       log.info(
         'nucleus-start',

@@ -1,5 +1,11 @@
 import { expect } from 'chai';
-import { DeploymentError, failureCause, jobStatusOf, statusDetails } from '../../../src/deployment/index.js';
+import {
+  asDeploymentError,
+  DeploymentError,
+  failureCause,
+  jobStatusOf,
+  statusDetails,
+} from '../../../src/deployment/index.js';
 
 describe('deployment results', () => {
   it('[DP-64] maps results to job statuses', () => {
@@ -52,5 +58,20 @@ describe('deployment results', () => {
     const d = statusDetails({ status: 'FAILED_NO_STATE_CHANGE', error: err }, 'CLOUD');
     expect(d['deployment-failure-cause']).to.have.length(1024);
     expect(failureCause('plain')).to.equal('plain');
+  });
+
+  it('[DP-65][DP-66] a download or disk failure carries its code and type; a wrapper repeating its cause is said once', () => {
+    const full = Object.assign(new Error('DISK_SPACE_CRITICAL: data.bin: the disk became full'), {
+      code: 'DISK_SPACE_CRITICAL',
+    });
+    const d = statusDetails({ status: 'FAILED_NO_STATE_CHANGE', error: asDeploymentError(full) }, 'CLOUD');
+    expect(d['deployment-error-stack']).to.equal('["DEPLOYMENT_FAILURE","DISK_SPACE_CRITICAL"]');
+    expect(d['deployment-error-types']).to.equal('["DEVICE_ERROR"]');
+    expect(d['deployment-failure-cause']).to.equal('DISK_SPACE_CRITICAL: data.bin: the disk became full');
+    const errno = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    expect(asDeploymentError(errno).codes).to.deep.equal(['DISK_SPACE_CRITICAL']);
+    const other = Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' });
+    expect(asDeploymentError(other).codes).to.deep.equal([]);
+    expect(asDeploymentError(other).types).to.deep.equal(['NUCLEUS_ERROR']);
   });
 });
