@@ -6,7 +6,7 @@
 // when one is configured [CF-40]. A presigned URL is fetched by `getInto` (reads land in the file
 // buffers: no per-read garbage); an opened request, or https through the proxy, through node:http.
 import { createHash } from 'node:crypto';
-import { mkdir, rm, stat } from 'node:fs/promises';
+import { mkdir, rm, stat, statfs } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { dirname } from 'node:path';
 import { hashFileInto } from '../deployment/artifact-files.js';
@@ -42,12 +42,27 @@ export class ArtifactDownloadError extends Error {
       | 'S3_GET_OBJECT_ACCESS_DENIED'
       | 'S3_GET_OBJECT_RESOURCE_NOT_FOUND'
       | 'MISSING_DOCKER_APPLICATION_MANAGER'
-      | 'DOCKER_ARTIFACTS_NOT_SUPPORTED',
+      | 'DOCKER_ARTIFACTS_NOT_SUPPORTED'
+      | 'DISK_SPACE_CRITICAL',
     message: string,
   ) {
     super(message);
   }
 }
+
+/** [RC-41] No download starts with less than this usable on the component store's disk. */
+export const MIN_USABLE_DISK_BYTES = 20 * 2 ** 20;
+
+/** Bytes an unprivileged writer may still use on the file system of `dir`. */
+export async function usableBytes(dir: string): Promise<number> {
+  const s = await statfs(dir);
+  return s.bavail * s.bsize;
+}
+
+const noSpace = (e: unknown) => {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT';
+};
 
 const sizeOf = (file: string) =>
   stat(file).then(
@@ -55,8 +70,21 @@ const sizeOf = (file: string) =>
     () => -1,
   );
 
-/** Returns 'cached' when a matching file was already there, else 'downloaded'. */
+/**
+ * Returns 'cached' when a matching file was already there, else 'downloaded'. A download that fails
+ * removes its partial file (a restart of the nucleus, which fails nothing, resumes from it instead);
+ * a full disk fails it at once with DISK_SPACE_CRITICAL [RC-41].
+ */
 export async function downloadArtifact(d: ArtifactDownload): Promise<'cached' | 'downloaded'> {
+  try {
+    return await download(d);
+  } catch (e) {
+    await rm(d.file, { force: true });
+    throw e;
+  }
+}
+
+async function download(d: ArtifactDownload): Promise<'cached' | 'downloaded'> {
   const alg = d.algorithm ?? 'sha256';
   const check = async (): Promise<boolean> => {
     if (d.digest === undefined) return true;
@@ -66,6 +94,12 @@ export async function downloadArtifact(d: ArtifactDownload): Promise<'cached' | 
   };
   if ((await sizeOf(d.file)) >= 0 && d.digest !== undefined && (await check())) return 'cached';
   await mkdir(dirname(d.file), { recursive: true, mode: 0o755 });
+  const usable = await usableBytes(dirname(d.file));
+  if (usable < MIN_USABLE_DISK_BYTES)
+    throw new ArtifactDownloadError(
+      'DISK_SPACE_CRITICAL',
+      `DISK_SPACE_CRITICAL: ${d.file}: disk space critical: ${usable} bytes usable, ${MIN_USABLE_DISK_BYTES} bytes minimum before a download`,
+    );
   const attempts = d.attempts ?? 3;
   let last = '';
   for (let i = 1; i <= attempts; i++) {
@@ -76,6 +110,11 @@ export async function downloadArtifact(d: ArtifactDownload): Promise<'cached' | 
       await rm(d.file, { force: true });
       if (i === attempts) throw new ArtifactDownloadError('ARTIFACT_CHECKSUM_MISMATCH', last);
     } catch (e) {
+      if (noSpace(e))
+        throw new ArtifactDownloadError(
+          'DISK_SPACE_CRITICAL',
+          `DISK_SPACE_CRITICAL: ${d.file}: the disk became full during the download (${(e as Error).message})`,
+        );
       if (e instanceof ArtifactDownloadError && (e.code !== 'ARTIFACT_DOWNLOAD_ERROR' || i === attempts))
         throw e;
       last = (e as Error).message;
@@ -107,6 +146,17 @@ async function fetchInto(d: ArtifactDownload, alg: string): Promise<string> {
         'GREENGRASS_ARTIFACT_SIZE_NOT_FOUND',
         'the artifact URL gives no Content-Length',
       );
+    // [RC-41] what is still to come must fit on the disk
+    const length = Number(head['content-length'] ?? NaN);
+    const needed = status === 206 ? length : length - offset;
+    if (needed > 0) {
+      const usable = await usableBytes(dirname(d.file));
+      if (needed > usable)
+        throw new ArtifactDownloadError(
+          'DISK_SPACE_CRITICAL',
+          `DISK_SPACE_CRITICAL: ${d.file}: the artifact needs ${needed} more bytes, ${usable} bytes usable on its disk`,
+        );
+    }
     // A 206 continues where the file ends; a 200 restarts at byte 0: skip what is already there.
     sink = await ArtifactFileSink.open(d.file, offset > 0, h, status === 206 ? 0 : offset);
     return sink;
