@@ -145,12 +145,13 @@ interface StepRef {
   step: string;
 }
 
-/** Routes launcher output lines into the component logs [LC-86]; `batch` takes a run of lines. */
-export function componentLogOutput(
-  logs: ComponentLogs,
-): ((launch: StepRef, stream: 'stdout' | 'stderr', line: string) => void) & {
+/** Takes one output line of a step, or with `batch` a run of lines of one stream. */
+export type OutputSink = ((launch: StepRef, stream: 'stdout' | 'stderr', line: string) => void) & {
   batch: (launch: StepRef, stream: 'stdout' | 'stderr', lines: string[]) => void;
-} {
+};
+
+/** Routes launcher output lines into the component logs [LC-86]. */
+export function componentLogOutput(logs: ComponentLogs): OutputSink {
   const scriptName = (launch: StepRef) => scriptNameOf(launch.component, launch.step);
   const one = (launch: StepRef, stream: 'stdout' | 'stderr', line: string) =>
     logs.get(launch.component).output(stream, line, scriptName(launch));
