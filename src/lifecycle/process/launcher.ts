@@ -1,7 +1,7 @@
 // Runs lifecycle steps as `<shell> -c <script>` [LC-67], as the component's user through
 // `setpriv --reuid --regid --init-groups` (DESIGN: no sudo) [LC-69], in its own process group,
 // optionally inside the component's cgroups before the script starts [LC-78], with output captured
-// line by line [LC-86].
+// line by line [LC-86] within a per-process output budget (output-pump.ts).
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { stat } from 'node:fs/promises';
@@ -9,10 +9,13 @@ import type { Writable } from 'node:stream';
 import type { CgroupController } from '../cgroups/types.js';
 import type { ProcessLauncher, StepExit, StepLaunch, StepProcess } from '../types.js';
 import { UserDatabase } from '../users.js';
-import { LineSplitter } from './line-splitter.js';
+import { type OutputBudget, OutputPump, type OutputStats, outputBudget } from './output-pump.js';
 import { ProcessTree } from './tree-kill.js';
 
-export type StepOutput = (launch: StepLaunch, stream: 'stdout' | 'stderr', line: string) => void;
+/** Takes each output line; with `batch`, runs of lines of one stream go to it instead. */
+export type StepOutput = ((launch: StepLaunch, stream: 'stdout' | 'stderr', line: string) => void) & {
+  batch?: (launch: StepLaunch, stream: 'stdout' | 'stderr', lines: string[]) => void;
+};
 
 export interface ShellLauncherOptions {
   /** receives every output line; default: dropped */
@@ -21,6 +24,8 @@ export interface ShellLauncherOptions {
   cgroups?: CgroupController;
   /** default /usr/bin/setpriv */
   setpriv?: string;
+  /** how fast one step process's output is read and delivered; default DEFAULT_OUTPUT_BUDGET */
+  outputBudget?: Partial<OutputBudget>;
 }
 
 export const DEFAULT_GRACE_MS = 5000;
@@ -60,18 +65,25 @@ class ShellStepProcess implements StepProcess {
     readonly pid: number,
     private readonly launch: StepLaunch,
     private readonly cgroups: CgroupController | undefined,
+    private readonly pump: OutputPump,
   ) {
     this.exit = new Promise((resolve) => {
       if (child.exitCode !== null || child.signalCode !== null) {
         resolve({ code: child.exitCode, signal: child.signalCode });
       } else child.once('exit', (code, signal) => resolve({ code, signal }));
     });
-    this.outputDone = new Promise((resolve) => child.once('close', () => resolve()));
+    const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
+    this.outputDone = Promise.all([closed, pump.done]).then(() => undefined);
     this.tree = new ProcessTree(
       pid,
       launch.useCgroup && cgroups ? () => cgroups.pids(launch.component) : null,
     );
     void this.tree.track();
+  }
+
+  /** What was read and delivered of its output so far, and how often it was held back. */
+  get outputStats(): Readonly<OutputStats> {
+    return this.pump.stats;
   }
 
   stop(graceMs = DEFAULT_GRACE_MS): Promise<void> {
@@ -91,9 +103,11 @@ class ShellStepProcess implements StepProcess {
 
 export class ShellProcessLauncher implements ProcessLauncher {
   private readonly setpriv: string;
+  private readonly budget: OutputBudget;
 
   constructor(private readonly options: ShellLauncherOptions = {}) {
     this.setpriv = options.setpriv ?? '/usr/bin/setpriv';
+    this.budget = outputBudget(options.outputBudget);
   }
 
   async launch(spec: StepLaunch): Promise<ShellStepProcess> {
@@ -137,7 +151,7 @@ export class ShellProcessLauncher implements ProcessLauncher {
     const pid = child.pid as number;
     // stdin stays open and unwritten [LC-73]; a closed pipe must not raise an unhandled error
     child.stdin?.on('error', () => undefined);
-    this.capture(child, spec);
+    const pump = this.capture(child, spec);
 
     if (cgroups) {
       const gate = child.stdio[3] as Writable;
@@ -158,17 +172,20 @@ export class ShellProcessLauncher implements ProcessLauncher {
       // No re-add a second later, as the reference needs [LC-78]: the gate is placed before it
       // execs the step, so every descendant is born inside the cgroups and there is no race to catch.
     }
-    return new ShellStepProcess(child, pid, spec, cgroups);
+    return new ShellStepProcess(child, pid, spec, cgroups, pump);
   }
 
-  private capture(child: ChildProcess, spec: StepLaunch): void {
+  private capture(child: ChildProcess, spec: StepLaunch): OutputPump {
     const output = this.options.output;
+    const pump = new OutputPump((stream, lines) => {
+      if (output?.batch) output.batch(spec, stream, lines);
+      else if (output) for (const line of lines) output(spec, stream, line);
+    }, this.budget);
     for (const stream of ['stdout', 'stderr'] as const) {
       const readable = child[stream];
-      if (!readable) continue;
-      const splitter = new LineSplitter((line) => output?.(spec, stream, line));
-      readable.on('data', (chunk: Buffer) => splitter.push(chunk));
-      readable.once('end', () => splitter.end());
+      if (readable) pump.attach(stream, readable);
     }
+    pump.seal();
+    return pump;
   }
 }
