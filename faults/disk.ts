@@ -23,7 +23,7 @@ const TMPFS_MB = 96;
 /** Larger than the tmpfs: refused before a byte is written. */
 const HUGE_BYTES = 128 * 2 ** 20;
 /** Fits: the disk is filled by another writer while it downloads. */
-const FITS_BYTES = 40 * 2 ** 20;
+const FITS_BYTES = 64 * 2 ** 20;
 /** Bytes of the files under `dir`. */
 function du(dir: string): number {
   let n = 0;

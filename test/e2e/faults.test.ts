@@ -1,28 +1,10 @@
 // The quick fault campaign (`npm run faults -- --quick`, faults/) against the built product (dist/):
 // every fault family once, each fault injected at least once, and every check after every injection
-// must hold. Failures the campaign found in the product and that are not fixed yet are listed in
-// KNOWN_FAILURES with the finding: they are reported, not failed on (a fault that fails in another
-// way, or any other fault, fails the test). The disk family runs beside the others: it mostly waits.
+// must hold. The disk family runs beside the others: it mostly waits.
 // Timings are figures of the campaign's report, never assertions here.
 import { expect } from 'chai';
 import { FAMILIES, runFamily, type FamilyResult } from '../../faults/campaign.js';
-import { outcomeOf, type FaultRecord } from '../../faults/lib/report.js';
-
-/** Fault name prefix -> the finding it shows, with the words its failure message must contain. */
-const KNOWN_FAILURES: Record<string, { finding: string; message: RegExp }> = {
-  'disk full during an artifact download': {
-    finding:
-      'a download that fails with ENOSPC leaves its partial file in packages/.downloads (the disk stays full), ' +
-      'and the tlog writer refuses every write after one ENOSPC, so the FAILED status is never stored or sent',
-    message: /partial download left/,
-  },
-  'disk full during the config write': {
-    finding:
-      'after one ENOSPC the tlog writer fails every later write until the nucleus restarts (the tlog is torn); ' +
-      'the terminal status is lost, also across a restart',
-    message: /waiting for a terminal status/,
-  },
-};
+import { outcomeOf } from '../../faults/lib/report.js';
 
 /** Requirement ids each family exercises, for the test names. */
 const IDS: Record<string, string> = {
@@ -33,28 +15,13 @@ const IDS: Record<string, string> = {
   hostile: '[IPC-04][IPC-12][IPC-97][DP-26][RC-16]',
 };
 
-function known(r: FaultRecord): { finding: string; message: RegExp } | undefined {
-  return Object.entries(KNOWN_FAILURES).find(([prefix]) => r.fault.startsWith(prefix))?.[1];
-}
-
 function judge(r: FamilyResult): void {
   for (const x of r.records) console.log(`      ${outcomeOf(x).padEnd(14)} ${x.fault}`);
   expect(r.error, `${r.name} stopped early`).to.equal(undefined);
-  const unexpected: string[] = [];
-  for (const x of r.records) {
-    if (x.skipped || x.passed === x.injected) {
-      if (known(x) && !x.skipped)
-        console.log(`      (known failure now passes, remove it from KNOWN_FAILURES: ${x.fault})`);
-      continue;
-    }
-    const k = known(x);
-    if (k && x.failures.every((f) => k.message.test(f))) {
-      console.log(`      known failure: ${k.finding}`);
-      continue;
-    }
-    unexpected.push(`${x.fault}: ${x.failures.join(' | ')}`);
-  }
-  expect(unexpected, 'faults whose checks failed').to.deep.equal([]);
+  const failed = r.records
+    .filter((x) => !x.skipped && x.passed !== x.injected)
+    .map((x) => `${x.fault}: ${x.failures.join(' | ')}`);
+  expect(failed, 'faults whose checks failed').to.deep.equal([]);
   const notInjected = r.records.filter((x) => !x.skipped && x.injected === 0).map((x) => x.fault);
   expect(notInjected, 'faults never injected').to.deep.equal([]);
 }
