@@ -52,7 +52,7 @@ export class TlogWriter {
   private sinceCompaction = 0;
   private compactAt: number;
   private compactRequested = false;
-  /** Failed attempts in a row; while > 0 the next attempt waits for `retryTimer`. */
+  /** Failed attempts in a row (the backoff's exponent). */
   private failures = 0;
   private retryTimer: NodeJS.Timeout | undefined;
   /** Bytes of whole lines in the file: a failed write is cut back to this. */
@@ -98,11 +98,6 @@ export class TlogWriter {
     if (this.durable >= this.appended) return Promise.resolve();
     if (this.closed) return Promise.reject(new Error(`tlog writer for ${this.file} is closed`));
     return new Promise((resolve, reject) => this.waiters.push({ seq: this.appended, resolve, reject }));
-  }
-
-  /** True while the last attempt failed and its lines wait for a retry. */
-  get failing(): boolean {
-    return this.failures > 0;
   }
 
   /** Compacts now (after a rollback [CF-16]); resolves when done. */
