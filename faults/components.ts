@@ -30,11 +30,16 @@ interface Hostile {
 
 const LOG_BOUND_KB = 10240 + 1024; // totalLogsSizeKB of rotated files + the active file (defaults)
 
+// The log rotates while it is measured: when a listed file was rolled or deleted before its stat,
+// the listing is taken again (counting it as gone would undercount the file it was renamed to).
 function logBytes(root: string, name: string): number {
   const dir = join(root, 'logs');
-  return readdirSync(dir)
-    .filter((f) => f === `${name}.log` || f.startsWith(`${name}_`))
-    .reduce((n, f) => n + statSync(join(dir, f)).size, 0);
+  for (;;) {
+    const sizes = readdirSync(dir)
+      .filter((f) => f === `${name}.log` || f.startsWith(`${name}_`))
+      .map((f) => statSync(join(dir, f), { throwIfNoEntry: false })?.size);
+    if (sizes.every((s) => s !== undefined)) return sizes.reduce((n, s) => n + s, 0);
+  }
 }
 
 const HOSTILES: Hostile[] = [
