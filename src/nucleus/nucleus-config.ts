@@ -1,7 +1,7 @@
 // Reading the nucleus's own configuration out of the config tree: which service is the nucleus,
 // and its keys with the spec's defaults [CF-26..CF-52].
 import { readFileSync } from 'node:fs';
-import type { Configuration, JsonObject, JsonValue } from '../config/index.js';
+import { Topics, type Configuration, type JsonObject, type JsonValue } from '../config/index.js';
 
 export const DEFAULT_NUCLEUS_NAME = 'aws.greengrass.Nucleus';
 
@@ -65,15 +65,27 @@ function str(v: JsonValue | undefined, dflt = ''): string {
   return v === undefined || v === null ? dflt : String(v);
 }
 
+/**
+ * `nucleusServiceName` read off the config tree: only each service's `componentType` is looked at,
+ * rather than copying every service out of the tree (settings are read for each component started).
+ */
+function nucleusServiceNameIn(config: Configuration): string {
+  const services = config.findTopics(['services']);
+  if (!services) return DEFAULT_NUCLEUS_NAME;
+  const named = services.child(DEFAULT_NUCLEUS_NAME);
+  if (named instanceof Topics && named.name === DEFAULT_NUCLEUS_NAME) return DEFAULT_NUCLEUS_NAME;
+  for (const def of services.children()) {
+    if (!(def instanceof Topics)) continue;
+    if (String(def.child('componentType')?.toJson() ?? '').toUpperCase() === 'NUCLEUS') return def.name;
+  }
+  return DEFAULT_NUCLEUS_NAME;
+}
+
 export function readNucleusSettings(config: Configuration): NucleusSettings {
-  const services = config.toMap(['services']);
   const system = config.toMap(['system']);
-  const nucleusName = nucleusServiceName(services);
-  const nucleus = getCI(services, nucleusName);
-  const conf =
-    isMap(nucleus) && isMap(getCI(nucleus, 'configuration'))
-      ? (getCI(nucleus, 'configuration') as JsonObject)
-      : {};
+  const nucleusName = nucleusServiceNameIn(config);
+  // the nucleus's configuration only (case-insensitive, as getCI), {} when it is not a map
+  const conf = config.toMap(['services', nucleusName, 'configuration']);
   const rwd = isMap(getCI(conf, 'runWithDefault')) ? (getCI(conf, 'runWithDefault') as JsonObject) : {};
   const limits = getCI(rwd, 'systemResourceLimits');
   const np = getCI(conf, 'networkProxy');
