@@ -118,6 +118,23 @@ export function dependersOf(
   return out;
 }
 
+/** `dependersOf` for every service at once: one pass over the graph instead of one per lookup. */
+export function dependersIndex(
+  graph: ReadonlyMap<string, readonly ServiceDependency[]>,
+): Map<string, ServiceDependency[]> {
+  const out = new Map<string, ServiceDependency[]>();
+  for (const [depender, deps] of graph) {
+    for (const d of deps) {
+      const list = out.get(d.name);
+      // a service named twice keeps its first entry, as dependersOf finds it
+      if (list?.[list.length - 1]?.name === depender) continue;
+      if (list) list.push({ name: depender, type: d.type });
+      else out.set(d.name, [{ name: depender, type: d.type }]);
+    }
+  }
+  return out;
+}
+
 export interface DependencyStatus {
   state: LifecycleState;
   stoppingFromStartupError: boolean;

@@ -9,7 +9,7 @@ import {
   DependencyError,
   dependencyEditNeedsRestart,
   dependencyOrder,
-  dependersOf,
+  dependersIndex,
   parseDependencies,
   shouldCascadeRestart,
   type DependencyStatus,
@@ -58,6 +58,8 @@ export function validateServiceDefinitions(defs: ServiceDefinitions): {
 export class LifecycleManager {
   private readonly sups = new Map<string, ComponentSupervisor>();
   private graph = new Map<string, ServiceDependency[]>();
+  /** `dependersOf(graph, name)` by name, computed with the graph: state changes look it up. */
+  private dependers = new Map<string, ServiceDependency[]>();
   private orderList: string[] = [];
   private readonly listeners = new Set<(e: StateChangeEvent) => void>();
 
@@ -88,6 +90,7 @@ export class LifecycleManager {
     const oldOrder = this.orderList;
     const removed = [...this.sups.keys()].filter((n) => !(n in defs));
     this.graph = graph;
+    this.dependers = dependersIndex(graph);
     this.orderList = order;
     const result: ApplyResult = { order, added: [], removed, changed: {} };
     for (const name of order) {
@@ -117,7 +120,7 @@ export class LifecycleManager {
     for (const name of [...this.orderList].reverse()) {
       const sup = this.sups.get(name);
       if (!sup) continue;
-      const dependers = dependersOf(this.graph, name)
+      const dependers = (this.dependers.get(name) ?? [])
         .filter((d) => d.type === 'HARD')
         .map((d) => done.get(d.name) ?? Promise.resolve());
       done.set(
@@ -162,7 +165,7 @@ export class LifecycleManager {
   /** Cascade restarts [LC-57] and wakes dependers waiting for readiness [LC-55]. */
   private onChange(e: StateChangeEvent): void {
     const dep = this.statusOf(e.component);
-    for (const d of dependersOf(this.graph, e.component)) {
+    for (const d of this.dependers.get(e.component) ?? []) {
       const sup = this.sups.get(d.name);
       if (!sup || !dep) continue;
       if (shouldCascadeRestart(sup.state, dep, d.type)) sup.requestRestart();
@@ -183,11 +186,12 @@ export class LifecycleManager {
     oldOrder: readonly string[],
   ): Promise<void> {
     const done = new Map<string, Promise<void>>();
+    const oldDependers = dependersIndex(oldGraph);
     for (const name of [...oldOrder].reverse()) {
       if (!names.includes(name)) continue;
       const sup = this.sups.get(name);
       if (!sup) continue;
-      const dependers = dependersOf(oldGraph, name).map((d) => done.get(d.name) ?? Promise.resolve());
+      const dependers = (oldDependers.get(name) ?? []).map((d) => done.get(d.name) ?? Promise.resolve());
       done.set(
         name,
         Promise.all(dependers).then(async () => {

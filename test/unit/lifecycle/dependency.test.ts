@@ -5,6 +5,7 @@ import {
   areDependenciesReady,
   dependencyEditNeedsRestart,
   dependencyOrder,
+  dependersIndex,
   dependersOf,
   isDependencyReady,
   parseDependencies,
@@ -102,5 +103,16 @@ describe('lifecycle dependencies (pure)', () => {
       { name: 'a', type: 'HARD' },
       { name: 'b', type: 'SOFT' },
     ]);
+  });
+
+  it('indexes the dependers of every service as dependersOf lists them', () => {
+    const g = graph({ a: ['c', 'd:SOFT'], b: ['c:SOFT', 'd'], c: ['d'], d: [] });
+    g.set('e', [
+      { name: 'c', type: 'SOFT' },
+      { name: 'c', type: 'HARD' },
+    ]);
+    const index = dependersIndex(g);
+    for (const name of ['a', 'b', 'c', 'd', 'e'])
+      expect(index.get(name) ?? [], name).to.deep.equal(dependersOf(g, name));
   });
 });
