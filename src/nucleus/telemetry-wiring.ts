@@ -44,12 +44,12 @@ export async function startTelemetry(input: TelemetryWiringInput): Promise<Telem
   const settingsNode = () =>
     ciGet(ciGet(ciGet(store.config.toMap(['services']), input.nucleusName), 'configuration'), 'telemetry');
   const components = (): ComponentInfo[] => {
-    const services = store.config.toMap(['services']);
     const out: ComponentInfo[] = [];
     for (const name of manager.order) {
       const sup = manager.get(name);
       if (!sup || name === 'main') continue;
-      const version = ciGet(ciGet(services, name), 'version');
+      // the one leaf (keys are case-insensitive), not a copy of every service per sample
+      const version = store.config.get(['services', name, 'version']);
       out.push({
         componentName: name,
         version: typeof version === 'string' ? version : '',

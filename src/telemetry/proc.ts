@@ -2,7 +2,8 @@
 // ticks, resident pages) from which each component's process tree is summed; /proc/stat,
 // /proc/meminfo and /proc/sys/fs/file-nr give the system figures. Parsing is pure and exported for
 // tests; reading tolerates processes that exit mid-scan.
-import { readdir, readFile } from 'node:fs/promises';
+import { closeSync, openSync, readdirSync, readSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
 
 export interface ProcEntry {
@@ -50,25 +51,33 @@ export function parseProcStat(text: string, page = PAGE_SIZE): ProcEntry | undef
   return { pid, ppid, cpuTicks, rssBytes: Math.max(0, rssBytes) };
 }
 
-export async function readProcEntry(pid: number, procRoot = '/proc'): Promise<ProcEntry | undefined> {
+// One small buffer for every /proc/<pid>/stat read (a stat line is well under 1 KiB), read
+// synchronously as lifecycle/process/proc-tree.ts does: /proc answers from memory in microseconds,
+// while a promise-based readFile of a size-0 /proc file takes a 64 KiB buffer, so one table of
+// every process of the system cost 64 KiB per process, and a promise chain each, every sample.
+const statBuffer = Buffer.alloc(4096);
+
+function readProcEntry(pid: number, procRoot: string): ProcEntry | undefined {
+  let fd: number | undefined;
   try {
-    return parseProcStat(await readFile(`${procRoot}/${pid}/stat`, 'utf8'));
+    fd = openSync(`${procRoot}/${pid}/stat`, 'r');
+    const n = readSync(fd, statBuffer, 0, statBuffer.length, 0);
+    return parseProcStat(statBuffer.toString('utf8', 0, n));
   } catch {
     return undefined; // exited
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 
 /** Every process of the system, by pid. */
 export async function readProcessTable(procRoot = '/proc'): Promise<Map<number, ProcEntry>> {
-  const names = await readdir(procRoot);
   const table = new Map<number, ProcEntry>();
-  await Promise.all(
-    names.map(async (n) => {
-      if (!/^\d+$/.test(n)) return;
-      const e = await readProcEntry(Number(n), procRoot);
-      if (e) table.set(e.pid, e);
-    }),
-  );
+  for (const n of readdirSync(procRoot)) {
+    if (!/^\d+$/.test(n)) continue;
+    const e = readProcEntry(Number(n), procRoot);
+    if (e) table.set(e.pid, e);
+  }
   return table;
 }
 
