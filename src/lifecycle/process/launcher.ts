@@ -12,9 +12,15 @@ import { UserDatabase } from '../users.js';
 import { type OutputBudget, OutputPump, type OutputStats, outputBudget } from './output-pump.js';
 import { ProcessTree } from './tree-kill.js';
 
+/**
+ * A launched step as what outlives its spawn sees it: without its environment, which is not needed
+ * once the process started (a copy of it per running component otherwise).
+ */
+export type LaunchedStep = Omit<StepLaunch, 'env'>;
+
 /** Takes each output line; with `batch`, runs of lines of one stream go to it instead. */
-export type StepOutput = ((launch: StepLaunch, stream: 'stdout' | 'stderr', line: string) => void) & {
-  batch?: (launch: StepLaunch, stream: 'stdout' | 'stderr', lines: string[]) => void;
+export type StepOutput = ((launch: LaunchedStep, stream: 'stdout' | 'stderr', line: string) => void) & {
+  batch?: (launch: LaunchedStep, stream: 'stdout' | 'stderr', lines: string[]) => void;
 };
 
 export interface ShellLauncherOptions {
@@ -63,7 +69,7 @@ class ShellStepProcess implements StepProcess {
   constructor(
     private readonly child: ChildProcess,
     readonly pid: number,
-    private readonly launch: StepLaunch,
+    private readonly launch: LaunchedStep,
     private readonly cgroups: CgroupController | undefined,
     private readonly pump: OutputPump,
   ) {
@@ -149,9 +155,10 @@ export class ShellProcessLauncher implements ProcessLauncher {
       );
     });
     const pid = child.pid as number;
+    const { env: _spawned, ...step } = spec;
     // stdin stays open and unwritten [LC-73]; a closed pipe must not raise an unhandled error
     child.stdin?.on('error', () => undefined);
-    const pump = this.capture(child, spec);
+    const pump = this.capture(child, step);
 
     if (cgroups) {
       const gate = child.stdio[3] as Writable;
@@ -172,10 +179,10 @@ export class ShellProcessLauncher implements ProcessLauncher {
       // No re-add a second later, as the reference needs [LC-78]: the gate is placed before it
       // execs the step, so every descendant is born inside the cgroups and there is no race to catch.
     }
-    return new ShellStepProcess(child, pid, spec, cgroups, pump);
+    return new ShellStepProcess(child, pid, step, cgroups, pump);
   }
 
-  private capture(child: ChildProcess, spec: StepLaunch): OutputPump {
+  private capture(child: ChildProcess, spec: LaunchedStep): OutputPump {
     const output = this.options.output;
     const pump = new OutputPump((stream, lines) => {
       if (output?.batch) output.batch(spec, stream, lines);
