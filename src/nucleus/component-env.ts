@@ -53,9 +53,20 @@ export function proxyEnv(settings: NucleusSettings): Record<string, string> {
   return env;
 }
 
+// process.env makes new strings at every read, so each component's environment (kept for its
+// lifetime) held its own copy of every value: a value equal to the one last read under its name is
+// that same string instead.
+const lastRead = new Map<string, string>();
+function oneCopy(name: string, value: string): string {
+  const seen = lastRead.get(name);
+  if (seen === value) return seen;
+  lastRead.set(name, value);
+  return value;
+}
+
 export function componentBaseEnv(input: ComponentEnvInput): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(input.base ?? process.env)) if (v !== undefined) env[k] = v;
+  for (const [k, v] of Object.entries(input.base ?? process.env)) if (v !== undefined) env[k] = oneCopy(k, v);
   env.PATH = completePath(env.PATH);
   env.SVCUID = input.authToken;
   env.AWS_CONTAINER_AUTHORIZATION_TOKEN = input.authToken;
