@@ -227,12 +227,14 @@ const suite: BenchSuite = {
       // Idle footprint: one bare node process idles through every window beside the daemon.
       const bare = await startBareNode();
       children.push(bare.child);
+      const rssOf = new Map<number, number>();
       for (const n of [0, 10, 100]) {
         const d = await daemonWith(n, dir);
         children.push(d.child);
         await sleep(warmupMs);
         const [daemon, floor] = await sampleWindow([d.child.pid!, bare.child.pid!], windowMs, everyMs);
         await stopChild(d.child);
+        rssOf.set(n, daemon.rss.mean);
         const over = `${daemon.samples} samples over ${windowText} after ${warmupMs / 1000} s warm-up`;
         figures.push(
           {
@@ -261,6 +263,13 @@ const suite: BenchSuite = {
           },
         );
       }
+      figures.push({
+        name: `daemon memory per added component: (RSS with 100 - RSS with 0) / 100, the window means above`,
+        value: ((rssOf.get(100)! - rssOf.get(0)!) * 1024) / 100,
+        unit: 'KB',
+        target: '< 100 KB',
+        better: 'lower',
+      });
       figures.push(...(await cloudConnection(dir, quick)));
     } finally {
       for (const c of children) await stopChild(c);
