@@ -28,7 +28,10 @@ export interface ArtifactDownload {
   /** Base64 digest from the recipe, and its node:crypto algorithm name; undefined = no check. */
   digest?: string;
   algorithm?: string;
-  /** Attempts before giving up (default 3); a digest mismatch deletes the file first [CL-38]. */
+  /**
+   * Failed attempts in a row before giving up (default 3); an attempt cut short after adding bytes
+   * does not count (at most MAX_ATTEMPTS in all); a digest mismatch deletes the file first [CL-38].
+   */
   attempts?: number;
   log?: (msg: string) => void;
 }
@@ -49,6 +52,9 @@ export class ArtifactDownloadError extends Error {
     super(message);
   }
 }
+
+/** Attempts of one download in all, however many of them made progress. */
+export const MAX_ATTEMPTS = 10;
 
 /** [RC-41] No download starts with less than this usable on the component store's disk. */
 export const MIN_USABLE_DISK_BYTES = 20 * 2 ** 20;
@@ -102,26 +108,31 @@ async function download(d: ArtifactDownload): Promise<'cached' | 'downloaded'> {
     );
   const attempts = d.attempts ?? 3;
   let last = '';
-  for (let i = 1; i <= attempts; i++) {
+  // attempts that failed without adding a byte, in a row: one cut short after some bytes resumes
+  // from them and is not held against the download (up to MAX_ATTEMPTS in all)
+  let failed = 0;
+  for (let i = 1; i <= MAX_ATTEMPTS; i++) {
+    const before = Math.max(0, await sizeOf(d.file));
     try {
       const digest = await fetchInto(d, alg);
       if (d.digest === undefined || digest === d.digest) return 'downloaded';
       last = `${d.file}: the ${d.algorithm ?? 'SHA-256'} digest does not match the recipe`;
       await rm(d.file, { force: true });
-      if (i === attempts) throw new ArtifactDownloadError('ARTIFACT_CHECKSUM_MISMATCH', last);
+      if (++failed >= attempts) throw new ArtifactDownloadError('ARTIFACT_CHECKSUM_MISMATCH', last);
     } catch (e) {
       if (noSpace(e))
         throw new ArtifactDownloadError(
           'DISK_SPACE_CRITICAL',
           `DISK_SPACE_CRITICAL: ${d.file}: the disk became full during the download (${(e as Error).message})`,
         );
-      if (e instanceof ArtifactDownloadError && (e.code !== 'ARTIFACT_DOWNLOAD_ERROR' || i === attempts))
-        throw e;
+      if (e instanceof ArtifactDownloadError && e.code !== 'ARTIFACT_DOWNLOAD_ERROR') throw e;
       last = (e as Error).message;
-      if (i === attempts) throw new ArtifactDownloadError('ARTIFACT_DOWNLOAD_ERROR', last);
+      failed = (await sizeOf(d.file)) > before ? 0 : failed + 1;
+      if (failed >= attempts || i === MAX_ATTEMPTS)
+        throw new ArtifactDownloadError('ARTIFACT_DOWNLOAD_ERROR', last);
     }
     d.log?.(`artifact ${d.file}: attempt ${i} failed (${last}); retrying`);
-    await new Promise((r) => setTimeout(r, 500 * i));
+    await new Promise((r) => setTimeout(r, 500 * Math.max(1, failed)));
   }
   throw new ArtifactDownloadError('ARTIFACT_DOWNLOAD_ERROR', last);
 }

@@ -110,6 +110,30 @@ describe('iot: artifact download against misbehaving HTTP servers', function () 
     expect(readFileSync(file('cut.bin')).equals(content)).to.equal(true);
   });
 
+  it('[CL-37] cuts after progress do not use up the attempts; cuts before any byte do', async () => {
+    let cuts = 5;
+    handler = (req, res) => {
+      if (cuts-- <= 0) return rangeServer(req, res);
+      const start = Number(/^bytes=(\d+)-$/.exec(req.headers.range ?? '')?.[1] ?? 0);
+      res.writeHead(req.headers.range ? 206 : 200, { 'content-length': String(content.length - start) });
+      res.write(content.subarray(start, start + 600_000), () => setTimeout(() => res.destroy(), 50));
+    };
+    expect(await get(file('flaky.bin'))).to.equal('downloaded');
+    expect(seen, 'five cut attempts, each resumed, then the rest').to.have.length(6);
+    expect(readFileSync(file('flaky.bin')).equals(content)).to.equal(true);
+
+    seen = [];
+    handler = (req, res) => {
+      res.writeHead(200, { 'content-length': String(content.length) });
+      res.flushHeaders();
+      setTimeout(() => res.destroy(), 50);
+    };
+    const e = await get(file('stuck.bin')).catch((x: unknown) => x);
+    expect((e as ArtifactDownloadError).code).to.equal('ARTIFACT_DOWNLOAD_ERROR');
+    expect(seen, 'three attempts without a byte').to.have.length(3);
+    expect(existsSync(file('stuck.bin'))).to.equal(false);
+  });
+
   it('[CL-37] [CL-38] a complete but corrupt file gets 416, fails the digest, and is downloaded again', async () => {
     const bad = Buffer.from(content);
     bad[bad.length - 1] ^= 0xff;
