@@ -82,3 +82,19 @@ export class TestLauncher implements ProcessLauncher {
     this.live.clear();
   }
 }
+
+/** A `sh -c <script>` step of `component` in `cwd` with a bare PATH, as the lifecycle tests launch them. */
+export function shStep(
+  script: string,
+  fields: Pick<StepLaunch, 'component' | 'cwd'> & Partial<StepLaunch>,
+): StepLaunch {
+  return {
+    step: 'run',
+    script,
+    shell: 'sh',
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+    runAs: null,
+    useCgroup: false,
+    ...fields,
+  };
+}

@@ -11,6 +11,7 @@ import {
 import { ShellProcessLauncher } from '../../../src/lifecycle/process/index.js';
 import type { StepLaunch } from '../../../src/lifecycle/types.js';
 import { V1_ROOT, cgroupSkipReason, readCounter, removeCgroupTree, sleep } from './cgroup-support.js';
+import { shStep } from '../../support/lifecycle-launcher.js';
 
 const PARENT = `tendril-test-v1-${process.pid}`;
 
@@ -21,16 +22,7 @@ describe('cgroup v1 controller (real cgroupfs)', function () {
   let n = 0;
   let comp = '';
 
-  const step = (script: string): StepLaunch => ({
-    component: comp,
-    step: 'run',
-    script,
-    shell: 'sh',
-    cwd: dir,
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
-    runAs: null,
-    useCgroup: true,
-  });
+  const step = (script: string): StepLaunch => shStep(script, { component: comp, cwd: dir, useCgroup: true });
 
   before(function () {
     const mounts = findV1Mounts(V1_ROOT);

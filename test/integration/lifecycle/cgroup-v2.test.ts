@@ -6,6 +6,7 @@ import { CgroupV2Controller, cpuMaxValue } from '../../../src/lifecycle/cgroups/
 import { ShellProcessLauncher } from '../../../src/lifecycle/process/index.js';
 import type { StepLaunch } from '../../../src/lifecycle/types.js';
 import { V2_ROOT, cgroupSkipReason, readCounter, removeCgroupTree, sleep } from './cgroup-support.js';
+import { shStep } from '../../support/lifecycle-launcher.js';
 
 const PARENT = `tendril-test-v2-${process.pid}`;
 
@@ -18,16 +19,7 @@ describe('cgroup v2 controller (real cgroup2 hierarchy)', function () {
   let comp = '';
   let offered: string[] = [];
 
-  const step = (script: string): StepLaunch => ({
-    component: comp,
-    step: 'run',
-    script,
-    shell: 'sh',
-    cwd: dir,
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
-    runAs: null,
-    useCgroup: true,
-  });
+  const step = (script: string): StepLaunch => shStep(script, { component: comp, cwd: dir, useCgroup: true });
 
   before(function () {
     // a unified root (pure v2 host) or the hybrid mount of this machine

@@ -6,6 +6,7 @@ import { ComponentLogs, componentLogOutput } from '../../../src/lifecycle/compon
 import { ShellProcessLauncher } from '../../../src/lifecycle/process/index.js';
 import { DEFAULT_OUTPUT_BUDGET } from '../../../src/lifecycle/process/output-pump.js';
 import type { StepLaunch } from '../../../src/lifecycle/types.js';
+import { shStep } from '../../support/lifecycle-launcher.js';
 
 const NAME = 'com.example.Flood';
 
@@ -14,16 +15,7 @@ describe('process output under a per-process budget', function () {
   let dir: string;
   let logsDir: string;
 
-  const step = (script: string): StepLaunch => ({
-    component: NAME,
-    step: 'run',
-    script,
-    shell: 'sh',
-    cwd: dir,
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
-    runAs: null,
-    useCgroup: false,
-  });
+  const step = (script: string): StepLaunch => shStep(script, { component: NAME, cwd: dir });
 
   /** The component's output lines of one stream, oldest file first. */
   function logged(stream: 'stdout' | 'stderr'): string[] {

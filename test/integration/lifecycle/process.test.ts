@@ -10,6 +10,7 @@ import {
   runForeground,
 } from '../../../src/lifecycle/process/index.js';
 import type { StepLaunch } from '../../../src/lifecycle/types.js';
+import { shStep } from '../../support/lifecycle-launcher.js';
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
@@ -30,17 +31,8 @@ describe('process launcher', function () {
   let launcher: ShellProcessLauncher;
   const started: number[] = [];
 
-  const step = (script: string, extra: Partial<StepLaunch> = {}): StepLaunch => ({
-    component: 'com.example.Proc',
-    step: 'run',
-    script,
-    shell: 'sh',
-    cwd: dir,
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
-    runAs: null,
-    useCgroup: false,
-    ...extra,
-  });
+  const step = (script: string, extra: Partial<StepLaunch> = {}): StepLaunch =>
+    shStep(script, { component: 'com.example.Proc', cwd: dir, ...extra });
 
   beforeEach(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tendril-proc-'));
