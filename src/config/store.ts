@@ -56,7 +56,7 @@ export class ConfigStore {
     private readonly writer: TlogWriter,
     private readonly debounceMs: number,
     private readonly onError: (err: unknown) => void,
-    private readonly syncRetryMs: number = DEFAULT_SYNC_RETRY_MS,
+    private readonly syncRetryMs: number,
   ) {
     config.onChange((kind, node) => {
       const line = lineForChange(kind, node);

@@ -174,8 +174,9 @@ export class DeploymentEngine {
     await this.recording;
     return this.outbox.flush().catch((e: unknown) => {
       // the store failed (a consumer's refusal is not an error): nothing else would flush again
-      this.o.log?.(`deployment status delivery: ${(e as Error).message}; retrying in 1 s`);
-      if (!this.flushRetry && this.loop && !this.abort?.signal.aborted) {
+      const retry = !this.flushRetry && this.loop !== undefined && !this.abort?.signal.aborted;
+      this.o.log?.(`deployment status delivery: ${(e as Error).message}${retry ? '; retrying in 1 s' : ''}`);
+      if (retry) {
         this.flushRetry = setTimeout(() => {
           this.flushRetry = undefined;
           void this.flushOutbox();
